@@ -1,0 +1,3 @@
+from spstui.cli import main
+
+raise SystemExit(main())
