@@ -9,6 +9,7 @@ accepted as aliases of the canonical name.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -184,17 +185,25 @@ for _qname, _canonical in (
 
 
 class ContentProbe:
-    """Answers screen.content leaves from the session's vocabulary mask."""
+    """Answers screen.content leaves from the session's vocabulary mask.
 
-    __slots__ = ("mask", "prompt", "words")
+    The mask holds the entries a session *may* use; its events draw from them at
+    random, so a hit in the mask is confirmed against the entries its events
+    really hold (`used`, computed on demand: only for the few sessions that pass
+    the cheap mask test)."""
 
-    def __init__(self, mask: int, prompt: str, words: tuple[str, ...]) -> None:
+    __slots__ = ("mask", "prompt", "used", "words")
+
+    def __init__(self, mask: int, prompt: str, words: tuple[str, ...],
+                 used: Callable[[], int] | None = None) -> None:
         self.mask = mask
         self.prompt = prompt
         self.words = words
+        self.used = used
 
     def search(self, matcher: TextMatcher) -> bool:
-        if self.mask & _matching_vocab(matcher, self.words):
+        hits = self.mask & _matching_vocab(matcher, self.words)
+        if hits and (self.used is None or hits & self.used()):
             return True
         return bool(self.prompt) and matcher.matches(self.prompt)
 
@@ -209,12 +218,30 @@ def _matching_vocab(matcher: TextMatcher, words: tuple[str, ...]) -> int:
     return mask
 
 
+# Per store: session idx -> bit mask of the vocabulary entries its events hold.
+# Only asked for searchable (ended) sessions, whose events no longer change.
+_USED: weakref.WeakKeyDictionary[SessionStore, dict[int, int]] = weakref.WeakKeyDictionary()
+
+
+def _used_mask(store: SessionStore, s: Session, t: float, words: tuple[str, ...]) -> int:
+    cache = _USED.setdefault(store, {})
+    mask = cache.get(s.idx)
+    if mask is None:
+        index = {w: i for i, w in enumerate(words)}
+        mask = 0
+        for e in ev.events_at(store, s, t):
+            mask |= 1 << index[str(e["action"])]
+        cache[s.idx] = mask
+    return mask
+
+
 def _content(store: SessionStore, s: Session, t: float) -> object:
     if not store.content_searchable(s, t):
         return None
     words = ev.vocabulary(s)
     prompt = ev.prompt(s) if words is ev.TERMINAL_VOCAB else ""
-    return ContentProbe(ev.vocab_mask(s), prompt, words)
+    return ContentProbe(ev.vocab_mask(s), prompt, words,
+                        lambda: _used_mask(store, s, t, words))
 
 
 QUERY_FIELDS["screen.content"] = (FieldSpec("screen.content", "text"), _content)

@@ -507,7 +507,7 @@ class _Compiler:
                 if run:
                     text = "".join(run)
                     if norm is not None:
-                        pass
+                        text = norm(text)
                     pattern.append(re.escape(text.casefold()))
                     run.clear()
 

@@ -401,6 +401,13 @@ def _search_after(text: str, specs: Sequence[SortSpec]) -> tuple[Any, ...]:
     if "tiebreaker" not in keys:
         raise _invalid("search_after needs a tiebreaker:<value> pair.",
                        "MissingSearchAfterTiebreaker")
+    # Values are checked before the keys are matched against sort: the guide's own
+    # example (sort=start_time&search_after=client.ip:<not-an-ip>,tiebreaker:42348)
+    # answers InvalidSearchAfterKeyValue.
+    for key, value in pairs:
+        found = resolve(key) if key != "tiebreaker" else None
+        if found is not None:
+            _after_value(SortSpec(found[0], key, False), value)
     sort_keys = [spec.written for spec in specs]
     given = [k for k in keys if k != "tiebreaker"]
     if len(given) < len(sort_keys) or not set(sort_keys) <= set(given):

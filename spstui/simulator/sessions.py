@@ -218,7 +218,12 @@ class SessionStore:
             long_one = not r2 & 63
             duration = _log_uniform(rng, 3600, 12 * 3600) if long_one else _log_uniform(
                 rng, 8, 4 * 3600)
-            duration = min(duration, t0 - start - 1)
+            room = t0 - start - 1
+            if duration > room:
+                # It would still run at t0 but is not one of the active ones: it ended
+                # a little before t0 (spread over the last 15 minutes, not all at t0 - 1,
+                # so some are being indexed when the appliance starts).
+                duration = room - ((r2 >> 8) % 1000) / 1000 * min(900.0, room / 2)
             rows.append((start, max(duration, 0.0), r, r2, False))
         for _ in range(active):
             # Running now: started within the last three hours, ending within the hour.

@@ -225,7 +225,7 @@ def test_example_screen_content_word_matches_whole_tokens() -> None:
 
 
 EVENTS: list[dict[str, Any]] = [
-    {"id": "e1", "channels_id": 1, "content": "sudo rm -rf /tmp/x", "type": "command"},
+    {"id": "e1", "channels_id": 1, "content": "sudo rm -rf build", "type": "command"},
     {"id": "e2", "channels_id": 2, "content": "ls -la; cp a b", "type": "command"},
     {"id": "e3", "channels_id": 5, "content": "mv a b", "type": "command"},
     {"id": "e4", "channels_id": 5, "content": "rm old.log", "type": "command"},

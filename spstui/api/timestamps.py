@@ -1,0 +1,49 @@
+"""Timestamps as appliances write them: ISO 8601 (with or without zone, with
+fractions of a second) or UNIX epoch seconds / milliseconds (older releases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+# Epoch values above this are milliseconds (seconds would be past the year 5000).
+_MS_THRESHOLD = 100_000_000_000
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """A timezone-aware datetime; naive ISO values are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a timestamp")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _from_epoch(float(text))
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"'{value}' is not an ISO 8601 or epoch timestamp") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{type(value).__name__} is not a timestamp")
+
+
+def _from_epoch(number: float) -> datetime:
+    if abs(number) >= _MS_THRESHOLD:
+        number /= 1000
+    return datetime.fromtimestamp(number, UTC)
+
+
+Timestamp = Annotated[
+    datetime | None,
+    BeforeValidator(parse_timestamp),
+    PlainSerializer(lambda d: d.isoformat() if d else None, when_used="json"),
+]

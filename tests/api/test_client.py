@@ -1,0 +1,177 @@
+"""SpsClient against the simulator: login, re-login, retries, TLS and errors."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from spstui.api.client import INSECURE_WARNING, USER_AGENT, Connection, SpsClient
+from spstui.api.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    InvalidRequest,
+    NotFound,
+    RequestTimeout,
+    ServerError,
+    TlsError,
+)
+from spstui.simulator import Fault, ManualClock, Simulator
+from spstui.simulator.server import BackgroundServer, TlsFiles
+from tests.conftest import make_sim
+
+
+class Sleeps:
+    """Records back-off delays instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def in_process(sim: Simulator, sleeps: Sleeps | None = None, **conn: object) -> SpsClient:
+    options: dict[str, object] = {"url": "https://sps.test", "username": "admin",
+                                  "password": "admin"}
+    options.update(conn)
+    return SpsClient(Connection(**options),  # type: ignore[arg-type]
+                     transport=httpx.ASGITransport(app=sim.app), sleep=sleeps or Sleeps())
+
+
+def requests(sim: Simulator) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path.split("?")[0], r.status) for r in sim.request_log]
+
+
+async def test_first_request_logs_in_with_basic_auth_and_then_uses_the_cookie(
+        sim: Simulator) -> None:
+    async with in_process(sim) as client:
+        await client.get_json("/api/audit/sessions", {"limit": 1})
+        await client.get_json("/api/audit/sessions", {"limit": 1})
+    assert requests(sim) == [("GET", "/api/authentication", 200),
+                             ("GET", "/api/audit/sessions", 200),
+                             ("GET", "/api/audit/sessions", 200)]
+
+
+async def test_expired_cookie_is_renewed_once_and_the_request_repeated() -> None:
+    sim = make_sim(session_ttl=60)
+    clock = sim.clock
+    assert isinstance(clock, ManualClock)
+    async with in_process(sim) as client:
+        await client.get_json("/api/audit/sessions", {"limit": 1})
+        clock.advance(61)  # the appliance forgets the login after 60 s idle
+        doc = await client.get_json("/api/audit/sessions", {"limit": 1})
+    assert len(doc["items"]) == 1
+    assert requests(sim)[2:] == [("GET", "/api/audit/sessions", 401),
+                                 ("GET", "/api/authentication", 200),
+                                 ("GET", "/api/audit/sessions", 200)]
+
+
+async def test_wrong_password_is_a_clear_authentication_error(sim: Simulator) -> None:
+    async with in_process(sim, password="nope") as client:
+        with pytest.raises(AuthenticationFailed, match="refused the credentials") as info:
+            await client.get_json("/api/audit/sessions")
+    assert info.value.status == 401 and info.value.code == "AuthenticationFailure"
+
+
+async def test_gets_are_retried_with_growing_backoff_on_503(sim: Simulator) -> None:
+    sim.faults.append(Fault(path="/api/audit/sessions", method="GET", status=503, times=2))
+    sleeps = Sleeps()
+    async with in_process(sim, sleeps) as client:
+        doc = await client.get_json("/api/audit/sessions", {"limit": 1})
+    assert len(doc["items"]) == 1
+    assert [s for _, _, s in requests(sim)[1:]] == [503, 503, 200]
+    assert len(sleeps.delays) == 2
+    assert 0.5 <= sleeps.delays[0] <= 1.0 and 1.0 <= sleeps.delays[1] <= 1.5
+
+
+async def test_persistent_5xx_ends_in_a_clear_server_error(sim: Simulator) -> None:
+    sim.faults.append(Fault(path="/api/audit/sessions", status=502, times=10))
+    async with in_process(sim, retries=2) as client:
+        with pytest.raises(ServerError, match=r"failed on the appliance \(502\)") as info:
+            await client.get_json("/api/audit/sessions")
+    assert "Try again later" in str(info.value)
+    assert [s for _, _, s in requests(sim)[1:]] == [502, 502, 502]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+async def test_writes_are_never_retried(sim: Simulator, method: str) -> None:
+    sim.faults.append(Fault(path="/api/transaction", method=method, status=503, times=5))
+    async with in_process(sim) as client:
+        await client.login()
+        with pytest.raises(ServerError):
+            await client.request(method, "/api/transaction", json={"status": "commit"})
+    assert [m for m, p, _ in requests(sim) if p == "/api/transaction"] == [method]
+
+
+async def test_appliance_errors_carry_status_code_and_message(sim: Simulator) -> None:
+    async with in_process(sim) as client:
+        with pytest.raises(NotFound) as missing:
+            await client.get_json("/api/audit/sessions/no-such-key")
+        with pytest.raises(InvalidRequest) as bad:
+            await client.get_json("/api/audit/sessions", {"q": "protocol:(ssh"})
+    assert missing.value.status == 404 and missing.value.code == "NotFound"
+    assert bad.value.code == "InvalidQuery" and "Invalid q" in str(bad.value)
+    assert bad.value.request is not None and bad.value.request.method == "GET"
+
+
+async def test_requests_identify_the_client_in_user_agent() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["user-agent"])
+        return httpx.Response(200, json={"items": []})
+
+    async with SpsClient(Connection("https://sps.test", "admin", "admin"),
+                         transport=httpx.MockTransport(handler)) as client:
+        await client.get_json("/api/audit/sessions")
+    assert seen and all(agent == USER_AGENT for agent in seen)
+    assert USER_AGENT.startswith("spstui/")
+
+
+async def test_slow_appliance_times_out_after_retries(server: BackgroundServer,
+                                                      sim: Simulator) -> None:
+    sim.faults.append(Fault(path="/api/audit/sessions", delay=1.0, times=5))
+    conn = Connection(server.url, "admin", "admin", timeout=0.2, retries=1, backoff=0.01)
+    async with SpsClient(conn) as client:
+        with pytest.raises(RequestTimeout, match="did not answer in time"):
+            await client.get_json("/api/audit/sessions")
+
+
+async def test_unreachable_appliance_is_a_connection_error_after_retries() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once the socket closes
+    sleeps = Sleeps()
+    conn = Connection(f"http://127.0.0.1:{port}", "admin", "admin", retries=2)
+    async with SpsClient(conn, sleep=sleeps) as client:
+        with pytest.raises(ConnectionFailed, match="tried 3 times") as info:
+            await client.get_json("/api/audit/sessions")
+    assert len(sleeps.delays) == 2
+    assert "Check the URL" in str(info.value)
+
+
+async def test_tls_with_the_appliance_ca_bundle_is_trusted(tls_server: BackgroundServer,
+                                                           tls_files: TlsFiles) -> None:
+    conn = Connection(tls_server.url, "admin", "admin", ca_bundle=str(tls_files.ca))
+    async with SpsClient(conn) as client:
+        doc = await client.get_json("/api/audit/sessions", {"limit": 1})
+    assert len(doc["items"]) == 1
+
+
+async def test_unknown_certificate_is_refused_by_default(tls_server: BackgroundServer) -> None:
+    sleeps = Sleeps()
+    async with SpsClient(Connection(tls_server.url, "admin", "admin"), sleep=sleeps) as client:
+        with pytest.raises(TlsError, match="--ca-bundle"):
+            await client.get_json("/api/audit/sessions")
+    assert sleeps.delays == []  # a certificate problem is not retried
+
+
+async def test_insecure_is_an_explicit_opt_in_that_warns(tls_server: BackgroundServer) -> None:
+    warnings: list[str] = []
+    conn = Connection(tls_server.url, "admin", "admin", insecure=True)
+    async with SpsClient(conn, warn=warnings.append) as client:
+        doc = await client.get_json("/api/audit/sessions", {"limit": 1})
+    assert len(doc["items"]) == 1
+    assert warnings == [INSECURE_WARNING]
