@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -249,17 +250,21 @@ def build_app(sim: Simulator) -> Starlette:
         params = request.query_params
         limit = min(search.parse_int(params, "limit", 500, "InvalidQuery"), 500)
         offset = search.parse_int(params, "offset", 0, "InvalidQuery")
+        # Links keep the request's other parameters (q), so following them stays filtered.
         path = request.url.path
+        rest = "".join(f"&{k}={quote(v, safe=',:*-')}" for k, v in params.multi_items()
+                       if k not in ("limit", "offset"))
         last = max(0, (len(items) - 1) // limit * limit)
         meta = part_meta(
             request, key, login,
-            first=f"{path}?limit={limit}&offset=0",
-            last=f"{path}?limit={limit}&offset={last}",
+            first=f"{path}?limit={limit}&offset=0{rest}",
+            last=f"{path}?limit={limit}&offset={last}{rest}",
             limit=limit,
-            next=f"{path}?limit={limit}&offset={offset + limit}"
+            next=f"{path}?limit={limit}&offset={offset + limit}{rest}"
             if offset + limit < len(items) else None,
             offset=offset,
-            previous=f"{path}?limit={limit}&offset={max(0, offset - limit)}" if offset else None,
+            previous=f"{path}?limit={limit}&offset={max(0, offset - limit)}{rest}"
+            if offset else None,
         )
         if match_count:
             meta["match_count"] = len(items)

@@ -1,0 +1,172 @@
+"""Audit trail downloads (.zat, or .srs for follow mode) and Safeguard Desktop Player.
+
+Downloads are streamed to a temporary name beside the target and renamed only
+when complete, so an interrupted download never leaves a file under the final
+name. Follow mode writes `<name>.live.srs` as bytes arrive (the player reads
+it while it grows) and renames it to `<name>.srs` once the session has ended.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from spstui.api.client import SpsClient
+from spstui.api.errors import SpsError, TransferInterrupted
+from spstui.api.sessions import session_path
+
+Progress = Callable[[int, int | None], None]  # (bytes so far, total if known)
+# Names Safeguard Desktop Player installs under, by platform and release.
+PLAYER_NAMES = (
+    "safeguard-desktop-player", "SafeguardDesktopPlayer", "safeguard-player",
+    "SafeguardDesktopPlayer.exe", "Safeguard Desktop Player",
+)
+
+
+def safe_filename(key: str, extension: str) -> str:
+    """A file name from an appliance-supplied key: no separators, no control
+    characters, no leading dots, bounded length."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._")[:180] or "session"
+    return f"{name}.{extension}"
+
+
+def _target(key: str, dest: Path, extension: str) -> Path:
+    return dest / safe_filename(key, extension) if dest.is_dir() else dest
+
+
+async def download(client: SpsClient, key: str, dest: Path, *, srs: bool = False,
+                   progress: Progress | None = None) -> Path:
+    """Download a session's trail to `dest` (a folder or a file name)."""
+    extension = "srs" if srs else "zat"
+    target = _target(key, dest, extension)
+    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    written = 0
+    params = {"format": "srs"} if srs else None
+    try:
+        with part.open("wb") as out:
+            async with client.stream(session_path(key, "audit_trail"), params) as response:
+                total = _length(response)
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+                    if progress:
+                        progress(written, total)
+            if total is not None and written != total:
+                raise TransferInterrupted(
+                    f"The download of {key} stopped at {written:,} of {total:,} bytes.",
+                    hint="Run the download again.")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, target)
+    except httpx.HTTPError as err:
+        part.unlink(missing_ok=True)
+        raise TransferInterrupted(
+            f"The download of {key} was interrupted after {written:,} bytes: {err}.",
+            hint="Nothing was saved under the final name; run the download again.") from err
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+async def follow(client: SpsClient, key: str, dest: Path, *, progress: Progress | None = None,
+                 on_file: Callable[[Path], None] | None = None, reconnects: int = 5) -> Path:
+    """Follow an active session in .srs follow mode until it ends.
+
+    `on_file` is called once the live file exists (start the player then).
+    A dropped stream is reopened (up to `reconnects` times in a row) and the
+    bytes already written are skipped, as the appliance restarts the stream.
+    """
+    final = _target(key, dest, "srs")
+    live = final.with_name(final.name.removesuffix(".srs") + ".live.srs")
+    written = 0
+    failures = 0
+    announced = False
+    with live.open("wb") as out:
+        while True:
+            skip = written
+            try:
+                async with client.stream(session_path(key, "audit_trail"),
+                                         {"format": "srs"}) as response:
+                    async for chunk in response.aiter_bytes():
+                        if skip:
+                            drop = min(skip, len(chunk))
+                            chunk, skip = chunk[drop:], skip - drop
+                        if not chunk:
+                            continue
+                        out.write(chunk)
+                        out.flush()  # the player reads the file while it grows
+                        written += len(chunk)
+                        failures = 0
+                        if not announced and on_file:
+                            announced = True
+                            on_file(live)
+                        if progress:
+                            progress(written, None)
+                break  # the appliance closed the stream: the session has ended
+            except (httpx.TransportError, TransferInterrupted) as err:
+                failures += 1
+                if failures > reconnects:
+                    raise TransferInterrupted(
+                        f"Following {key} failed after {failures} attempts: {err}.",
+                        hint=f"What arrived so far is in {live}.") from err
+            except SpsError as err:
+                if err.status is None and failures < reconnects:
+                    failures += 1
+                    continue
+                raise
+    os.replace(live, final)
+    return final
+
+
+@dataclass(frozen=True)
+class PlayerLaunch:
+    started: bool
+    message: str
+    command: tuple[str, ...] = ()
+
+
+def player_command(template: str | None, file: Path,
+                   which: Callable[[str], str | None] = shutil.which) -> list[str] | None:
+    """The command that opens `file`: the configured template, else a player on PATH."""
+    if template:
+        return [part.replace("{file}", str(file)) for part in shlex.split(template)]
+    for name in PLAYER_NAMES:
+        found = which(name)
+        if found:
+            return [found, str(file)]
+    return None
+
+
+def launch_player(template: str | None, file: Path,
+                  which: Callable[[str], str | None] = shutil.which,
+                  spawn: Callable[[Sequence[str]], object] | None = None) -> PlayerLaunch:
+    """Hand a trail to Safeguard Desktop Player, or say plainly where it is."""
+    command = player_command(template, file, which)
+    if command is None:
+        return PlayerLaunch(False, (
+            f"Saved {file}. Safeguard Desktop Player was not found on PATH; set "
+            "player_command in your profile, e.g. player_command = \"/path/to/player {file}\"."))
+    run = spawn or (lambda cmd: subprocess.Popen(  # the user's own command
+        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True))
+    try:
+        run(command)
+    except OSError as err:
+        return PlayerLaunch(False, f"Saved {file}, but the player did not start: {err}.",
+                            tuple(command))
+    return PlayerLaunch(True, f"Opened {file} in {Path(command[0]).name}.", tuple(command))
