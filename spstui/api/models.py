@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from spstui.api.timestamps import Timestamp
 from spstui.api.verdicts import Verdict
@@ -197,13 +206,25 @@ class SessionRow(Model):
     score: int | None = Field(None, validation_alias="analytics.score.aggregated")
     interesting_events: list[str] = Field([], validation_alias="analytics.interesting_events")
 
-    @model_validator(mode="before")
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        # A list item is {"key", "meta", "body"}; lift the body's fields up.
+    def _flatten(cls, data: Any, handler: ModelWrapValidatorHandler[SessionRow]) -> SessionRow:
+        # A list item is {"key", "meta", "body"}; lift the body's fields up, and keep the
+        # body as sent so scripts can have the appliance's own names and values.
+        raw = data
         if isinstance(data, dict) and isinstance(data.get("body"), dict):
-            return {**data["body"], "key": data.get("key")}
-        return data
+            raw = data["body"]
+            data = {**data["body"], "key": data.get("key")}
+        row = handler(data)
+        row._raw = dict(raw) if isinstance(raw, dict) else {}
+        return row
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The result's fields exactly as the appliance sent them."""
+        return {k: v for k, v in self._raw.items() if k != "key"}
 
     @field_validator("session_id", mode="before")
     @classmethod

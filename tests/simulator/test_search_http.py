@@ -185,8 +185,10 @@ Q_FORMS: dict[str, Callable[[Body], bool]] = {
     "protocol:(ssh rdp)": lambda b: b["protocol"] in ("SSH", "RDP"),
     "name:?dmi*": lambda b: _NAME_ADMIN(b["name"]),
     "name:*smith": lambda b: _SMITH(b["name"]),
+    "name:?????": lambda b: len(b["name"]) == 5,
     "server_username:ec2?user": lambda b: _EC2(b["server_username"]),
     "server.port:{21 TO 23}": lambda b: b["server.port"] == 22,
+    "target.port:2222": lambda b: b["target.port"] == 2222,
     "target.port:[2222 TO *]": lambda b: b["target.port"] >= 2222,
     "client.port:[40000 TO 50000}": lambda b: 40000 <= b["client.port"] < 50000,
     "start_time:[* TO 1790000000]": lambda b: int(ts(b["start_time"])) <= 1790000000,
@@ -693,6 +695,19 @@ async def test_snapshot_paging_by_two_descending_fields(adv: httpx.AsyncClient) 
         assert (m[1], int(m[2])) == (last["protocol"], int(ts(last["start_time"])))
 
 
+async def test_snapshot_paging_on_a_sort_key_full_of_ties_relies_on_the_tiebreaker(
+    adv: httpx.AsyncClient,
+) -> None:
+    sid = await open_snapshot(adv)
+    pages = await walk(adv, {"limit": 100, "sort": "protocol", "fields": "protocol",
+                             "snapshot": sid})
+    items = walked(pages)  # pages cut through runs of equal protocols
+    assert {it["key"] for it in items} == await keys(adv)
+    assert_sorted(items, "protocol")
+    assert all(re.fullmatch(r"protocol:[A-Z]+,tiebreaker:\d+", page["meta"]["search_after"])
+               for page in pages)
+
+
 async def test_snapshot_paging_with_fields_q_and_dates_matches_basic_search(
     adv: httpx.AsyncClient,
 ) -> None:
@@ -728,6 +743,8 @@ async def test_snapshot_stays_frozen_while_new_sessions_start(
     now = await keys(adv)
     assert set(before) < now, "new sessions started meanwhile"
     assert [it["key"] for it in walked(await walk(adv, query))] == before
+    reverse = walked(await walk(adv, {**query, "sort": "-start_time", "fields": "active"}))
+    assert {it["key"] for it in reverse} == set(before)
     assert (await ok(adv, {"snapshot": sid, "q": "active:true"},
                      f"{SESSIONS}/_count")) == active
 

@@ -1,14 +1,10 @@
-"""The `spstui` command line."""
+"""`spstui simulator`: serve the simulated appliance on a port."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
-from collections.abc import Sequence
 from datetime import datetime
-
-from spstui import __version__
 
 DEMO_PORT = 8443
 
@@ -34,17 +30,7 @@ def _nonnegative_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="spstui",
-        description="Browse and triage the recorded sessions of a One Identity Safeguard for "
-        "Privileged Sessions (SPS) appliance from a terminal.",
-    )
-    parser.add_argument("--version", action="version", version=f"spstui {__version__}")
-    parser.add_argument("--demo", action="store_true",
-                        help="run against the embedded simulated appliance (no set-up needed)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = sub.add_parser(
         "simulator", help="serve a simulated SPS appliance (REST API) on a port",
         description="Serve a simulated SPS appliance whose REST API answers like the "
@@ -69,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="added delay per request, in milliseconds (default: %(default)s)")
     sim.add_argument("--now", type=_timestamp, metavar="ISO-TIME",
                      help="start the simulated clock at this time instead of the real time")
-    return parser
 
 
 def _curl_help(url: str, user: str, password: str, insecure: str) -> str:
@@ -84,7 +69,7 @@ def _curl_help(url: str, user: str, password: str, insecure: str) -> str:
     )
 
 
-def run_simulator(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from spstui.simulator import Clock, Simulator
     from spstui.simulator.server import make_tls_files, serve
 
@@ -112,24 +97,13 @@ def run_demo() -> int:
     """Until the terminal UI lands, the demo serves the simulator and shows how to try it."""
     import socket
 
-    args = build_parser().parse_args(["simulator"])
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["simulator"])
     with socket.socket() as probe:
         busy = probe.connect_ex(("127.0.0.1", DEMO_PORT)) == 0
     if busy:
         with socket.socket() as free:
             free.bind(("127.0.0.1", 0))
             args.port = free.getsockname()[1]
-    return run_simulator(args)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "simulator":
-        return run_simulator(args)
-    if args.demo:
-        return run_demo()
-    parser.print_help(sys.stderr)
-    print("\nThe terminal UI is not built yet: try `spstui --demo` or `spstui simulator`.",
-          file=sys.stderr)
-    return 2
+    return run(args)

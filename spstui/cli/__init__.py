@@ -1,0 +1,81 @@
+"""The `spstui` command line: the TUI by default, plus scriptable sub-commands.
+
+Exit codes: 0 success, 1 failure, 2 usage. Errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Sequence
+
+from spstui import __version__
+from spstui.api.errors import SpsError
+from spstui.cli import commands, simulator_cmd
+from spstui.cli.connect import ConnectError, add_connection_options
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="spstui",
+        description="Browse and triage the recorded sessions of a One Identity Safeguard for "
+        "Privileged Sessions (SPS) appliance from a terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"spstui {__version__}")
+    add_connection_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.register(sub)
+    simulator_cmd.register(sub)
+    return parser
+
+
+def _join_relative_dates(argv: Sequence[str]) -> list[str]:
+    """Let `--start -24h` work: argparse would take `-24h` for an option."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        if items[i] in ("--start", "--end") and i + 1 < len(items) and re.fullmatch(
+                r"-\d+\s*[mhdw]", items[i + 1]):
+            out.append(f"{items[i]}={items[i + 1]}")
+            i += 2
+            continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_join_relative_dates(sys.argv[1:] if argv is None else argv))
+    if args.command == "simulator":
+        return simulator_cmd.run(args)
+    if args.command is None:
+        if args.demo:
+            return simulator_cmd.run_demo()
+        parser.print_help(sys.stderr)
+        print("\nThe terminal UI is not built yet: try `spstui --demo search` or "
+              "`spstui simulator`.", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(args.handler(args))
+    except (SpsError, ConnectError) as err:
+        print(f"spstui: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("spstui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) is gone: stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

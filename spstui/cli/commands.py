@@ -1,0 +1,356 @@
+"""The scriptable sub-commands: search, show, download, terminate, config, cache, info."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from spstui.api import configuration as cfg
+from spstui.api import sessions, trails
+from spstui.api.dates import resolve_date
+from spstui.api.errors import SpsError
+from spstui.api.models import Session, SessionRow
+from spstui.api.search import Progress, SearchQuery, csv_page, iterate
+from spstui.cli.connect import add_connection_options, open_client
+from spstui.output import (
+    csv_for_terminal,
+    csv_text,
+    safe_text,
+    table,
+    write_json,
+)
+
+ROW_HEADERS = ("start", "user", "client", "server", "protocol", "verdict", "duration",
+               "active", "index", "risk", "key")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text, description=help_text)
+        add_connection_options(parser, suppress=True)
+        return parser
+
+    p = command("search", "search recorded sessions")
+    p.add_argument("q", nargs="?", default="", help="query, e.g. 'protocol:ssh AND NOT "
+                   "verdict:accept' (the appliance's q syntax)")
+    p.add_argument("--start", help="started at or after (ISO date, or -24h, -7d, today)")
+    p.add_argument("--end", help="ended before (ISO date, or -24h, -7d, today)")
+    p.add_argument("--content", help="only sessions whose indexed content has this")
+    p.add_argument("--fields", help="comma-separated fields to return (json/jsonl/csv)")
+    p.add_argument("--sort", help="comma-separated fields, '-' for descending")
+    p.add_argument("--limit", type=_positive, default=100,
+                   help="how many sessions (default: %(default)s; ignored with --all)")
+    p.add_argument("--all", action="store_true",
+                   help="every match (through advanced search past 10,000)")
+    p.add_argument("--format", choices=("table", "json", "jsonl", "csv"), default="table")
+    p.set_defaults(handler=cmd_search)
+
+    p = command("show", "show one session and its parts")
+    p.add_argument("key")
+    for part in ("channels", "events", "indexing", "alerts", "downloads"):
+        p.add_argument(f"--{part}", action="store_true", help=f"also list its {part}")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=cmd_show)
+
+    p = command("download", "download a session's audit trail (.zat, or .srs)")
+    p.add_argument("key")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--srs", action="store_true", help="the .srs format")
+    mode.add_argument("--follow", action="store_true",
+                      help="follow an active session (.srs follow mode) until it ends")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="file or folder (default: the current folder)")
+    p.add_argument("--play", action="store_true", help="open it in Safeguard Desktop Player")
+    p.set_defaults(handler=cmd_download)
+
+    p = command("terminate", "terminate an active session")
+    p.add_argument("key")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=cmd_terminate)
+
+    p = command("config", "read or change VNC options or the indexer configuration")
+    p.add_argument("object", choices=sorted(cfg.OBJECTS))
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    get = actions.add_parser("get", help="print the configuration")
+    add_connection_options(get, suppress=True)
+    get.add_argument("--format", choices=("table", "json"), default="table")
+    put = actions.add_parser("set", help="change KEY=VALUE (dotted keys) in one transaction")
+    add_connection_options(put, suppress=True)
+    put.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    put.add_argument("--dry-run", action="store_true", help="show the difference only")
+    put.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=cmd_config)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _progress(enabled: bool) -> Any:
+    """A one-line progress counter on stderr when it is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int | None) -> None:
+        text = f"{done:,}" + (f" / {total:,}" if total else "")
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+# -- search ----------------------------------------------------------------------------------
+
+def _query(args: argparse.Namespace) -> SearchQuery:
+    query = SearchQuery(q=args.q or "", content=args.content,
+                        start=resolve_date(args.start) if args.start else None,
+                        end=resolve_date(args.end) if args.end else None,
+                        sort=tuple(s for s in (args.sort or "").split(",") if s.strip()))
+    if args.fields:
+        query = replace(query, fields=tuple(f.strip() for f in args.fields.split(",")
+                                            if f.strip()))
+    return query
+
+
+def _row_cells(row: SessionRow) -> list[object]:
+    user = row.name or ""
+    if row.server_username and row.server_username != row.name:
+        user = f"{user} → {row.server_username}"
+    server = f"{row.server_address or ''}:{row.server_port or ''}"
+    return [row.start_time, user, row.client_address, server, row.protocol,
+            row.verdict.normalized if row.verdict else "", row.duration,
+            "●" if row.active else "", row.index_status, row.score, row.key]
+
+
+def _row_record(row: SessionRow) -> dict[str, Any]:
+    """A result as the appliance sent it: its own field names and values."""
+    return {"key": row.key, **row.raw}
+
+
+async def cmd_search(args: argparse.Namespace) -> int:
+    query = _query(args)
+    limit = None if args.all else args.limit
+    async with open_client(args) as client:
+        if args.format == "csv" and not args.all and limit is not None and limit <= 500:
+            # The appliance's own CSV (one row per value of multi-valued fields).
+            text = await csv_page(client, replace(query, limit=limit))
+            sys.stdout.write(csv_for_terminal(text, sys.stdout))
+            return 0
+        progress = Progress()
+        tick = _progress(args.all)
+        rows: list[SessionRow] = []
+        page_query = query if limit is None else replace(query, limit=min(limit, 500))
+
+        async def collect() -> None:
+            async for row in iterate(client, page_query, progress=progress,
+                                     notice=lambda m: print(f"spstui: {m}", file=sys.stderr)):
+                rows.append(row)
+                if tick:
+                    tick(len(rows), progress.match_count)
+                if limit is not None and len(rows) >= limit:
+                    return
+
+        if args.format == "jsonl":
+            # Stream: one object per line as pages arrive, memory stays flat.
+            count = 0
+            async for row in iterate(client, page_query, progress=progress):
+                sys.stdout.write(json.dumps(_row_record(row), ensure_ascii=True)
+                                 + "\n")
+                count += 1
+                if tick and count % 500 == 0:
+                    tick(count, progress.match_count)
+                if limit is not None and count >= limit:
+                    break
+            if tick:
+                print(file=sys.stderr)
+            return 0
+        await collect()
+        if tick:
+            print(file=sys.stderr)
+    if args.format == "json":
+        write_json({"match_count": progress.match_count,
+                    "items": [_row_record(r) for r in rows]})
+    elif args.format == "csv":
+        records = [_row_record(r) for r in rows]
+        headers = sorted({k for rec in records for k in rec} - {"key"})
+        text = csv_text([[rec.get("key"), *(rec.get(h) for h in headers)] for rec in records],
+                        ["key", *headers])
+        sys.stdout.write(csv_for_terminal(text, sys.stdout))
+    else:
+        print(table([_row_cells(r) for r in rows], ROW_HEADERS))
+        shown = f"{len(rows):,} of {progress.match_count:,}" if progress.match_count else "0"
+        print(f"\n{shown} matching sessions", file=sys.stderr)
+    return 0
+
+
+# -- show ------------------------------------------------------------------------------------
+
+def _overview(session: Session) -> list[tuple[str, object]]:
+    b = session.body
+    r = b.recording
+    score = b.analytics.score.aggregated if b.analytics.score else None
+    return [
+        ("key", session.key), ("session id", r.session_id), ("protocol", b.protocol),
+        ("active", b.active), ("verdict", b.verdict), ("start", b.start_time),
+        ("end", b.end_time), ("duration (s)", b.duration),
+        ("gateway user", b.user.name), ("server user", b.user.server_username),
+        ("client", b.client.label if b.client else None),
+        ("server", b.server.label if b.server else None),
+        ("target", r.target.label if r.target else None),
+        ("connection policy", r.connection_policy), ("channel policy", r.channel_policy),
+        ("auth method", r.auth_method), ("index status", r.index_status),
+        ("archived", r.archived), ("has trail", r.has_trail), ("risk score", score),
+        ("interesting", ", ".join(b.analytics.interesting_events)),
+    ]
+
+
+async def cmd_show(args: argparse.Namespace) -> int:
+    async with open_client(args) as client:
+        session = await sessions.get_session(client, args.key)
+        parts: dict[str, list[Any]] = {}
+        fetch = {"channels": sessions.channels, "events": sessions.events,
+                 "indexing": sessions.indexing, "alerts": sessions.alerts,
+                 "downloads": sessions.trail_downloads}
+        for name, get in fetch.items():
+            if getattr(args, name):
+                parts[name] = list(await get(client, args.key))  # type: ignore[operator]
+    if args.format == "json":
+        write_json({"key": session.key, "body": session.body.model_dump(mode="json"),
+                    **{name: [p.model_dump(mode="json", exclude_none=True) for p in items]
+                       for name, items in parts.items()}})
+        return 0
+    print(table(_overview(session), ("field", "value"), max_width=100))
+    for name, items in parts.items():
+        print(f"\n{name} ({len(items)})")
+        if items:
+            records = [p.model_dump(exclude_none=True) for p in items]
+            headers = list(dict.fromkeys(k for rec in records for k in rec
+                                         if k not in ("config", "version")))
+            print(table([[rec.get(h) for h in headers] for rec in records], headers))
+    return 0
+
+
+# -- download / terminate ---------------------------------------------------------------------
+
+async def cmd_download(args: argparse.Namespace) -> int:
+    dest = args.output or Path.cwd()
+    tick = _progress(True)
+    template = _player_template(args)
+    async with open_client(args, streaming=args.follow) as client:
+        if args.follow:
+            session = await sessions.get_session(client, args.key)
+            if not session.body.active:
+                print("spstui: the session is not active; downloading its whole trail "
+                      "instead.", file=sys.stderr)
+                path = await trails.download(client, args.key, dest, srs=True, progress=tick)
+            else:
+                def started(live: Path) -> None:
+                    if args.play:
+                        print(f"spstui: {trails.launch_player(template, live).message}",
+                              file=sys.stderr)
+
+                path = await trails.follow(client, args.key, dest, progress=tick,
+                                           on_file=started)
+        else:
+            path = await trails.download(client, args.key, dest, srs=args.srs, progress=tick)
+    if tick:
+        print(file=sys.stderr)
+    print(path)
+    if args.play and not args.follow:
+        launch = trails.launch_player(template, path)
+        print(f"spstui: {launch.message}", file=sys.stderr)
+    return 0
+
+
+def _player_template(args: argparse.Namespace) -> str | None:
+    if args.demo:
+        return None
+    try:
+        from spstui.settings import load_settings, resolve
+
+        return resolve(load_settings(), profile=args.profile, url=args.url).player_command
+    except Exception:  # the player is optional: no profile means look on PATH
+        return None
+
+
+def _confirm(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        print(f"spstui: {question} Not confirmed: add --yes to run without a terminal.",
+              file=sys.stderr)
+        return False
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+async def cmd_terminate(args: argparse.Namespace) -> int:
+    async with open_client(args) as client:
+        session = await sessions.get_session(client, args.key)
+        body = session.body
+        if not body.active:
+            print(f"spstui: session {safe_text(args.key)} is not active.", file=sys.stderr)
+            return 1
+        who = safe_text(f"{body.user.name} → {body.server.label if body.server else '?'}")
+        if not _confirm(f"Terminate the active {body.protocol} session of {who}?", args.yes):
+            return 1
+        await sessions.terminate(client, body.recording.session_id or args.key)
+    print(f"terminated {safe_text(args.key)}")
+    return 0
+
+
+# -- config -----------------------------------------------------------------------------------
+
+def _flatten(body: Any, prefix: str = "") -> list[tuple[str, object]]:
+    if isinstance(body, dict):
+        out: list[tuple[str, object]] = []
+        for key in sorted(body):
+            out += _flatten(body[key], f"{prefix}.{key}" if prefix else key)
+        return out
+    return [(prefix, json.dumps(body) if isinstance(body, list) else body)]
+
+
+async def cmd_config(args: argparse.Namespace) -> int:
+    path = cfg.OBJECTS[args.object]
+    async with open_client(args) as client:
+        if args.action == "get":
+            body = await cfg.read(client, path)
+            if args.format == "json":
+                write_json(body)
+            else:
+                print(table(_flatten(body), ("key", "value"), max_width=100))
+            return 0
+        edits: list[tuple[str, Any]] = []
+        for item in args.assignments:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise cfg.ConfigError(f"'{item}' is not KEY=VALUE")
+            edits.append((key.strip(), cfg.parse_value(value)))
+
+        def edit(body: dict[str, Any]) -> None:
+            for key, value in edits:
+                cfg.set_dotted(body, key, value)
+
+        def confirm(changes: list[cfg.Change]) -> bool:
+            for change in changes:
+                print(f"  {safe_text(change)}")
+            if args.dry_run:
+                print("(dry run: nothing changed)")
+                return False
+            return _confirm("Apply these changes?", args.yes)
+
+        try:
+            changes = await cfg.change(client, path, edit, confirm)
+        except cfg.ConfigError as err:
+            raise SpsError(f"Invalid {args.object} configuration: {err}") from None
+    if changes:
+        print(f"committed {len(changes)} change(s)")
+    elif not args.dry_run:
+        print("nothing changed")
+    return 0

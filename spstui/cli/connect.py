@@ -1,0 +1,87 @@
+"""Connection options shared by every command, and opening a client from them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from spstui.api.client import Connection, SpsClient
+
+
+class ConnectError(Exception):
+    """Not enough (or contradictory) information to reach an appliance."""
+
+
+def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """The options every command takes. Sub-commands suppress their defaults so an
+    option given before the command name is not reset after it."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("connection")
+    group.add_argument("--demo", action="store_true", default=default(False),
+                       help="use the embedded simulated appliance (no set-up, auto-login)")
+    group.add_argument("--profile", default=default(None), help="settings profile to use")
+    group.add_argument("--url", default=default(None), help="appliance URL, e.g. https://sps")
+    group.add_argument("--user", default=default(None), help="user name")
+    group.add_argument("--ca-bundle", default=default(None), metavar="PEM",
+                       help="CA certificate(s) to trust for the appliance")
+    group.add_argument("--insecure", action="store_true", default=default(False),
+                       help="do not verify the TLS certificate (warns every run)")
+    group.add_argument("--offline", action="store_true", default=default(False),
+                       help="answer from the local cache only")
+
+
+def warn(message: str) -> None:
+    print(f"spstui: warning: {message}", file=sys.stderr)
+
+
+@asynccontextmanager
+async def open_client(args: argparse.Namespace, *, streaming: bool = False
+                      ) -> AsyncIterator[SpsClient]:
+    """A logged-in-on-demand client for the appliance the options name.
+
+    `--demo` runs the simulator in-process; for streaming downloads (follow mode)
+    it serves it on a loopback port instead, as in-process responses are buffered.
+    """
+    if args.demo:
+        from spstui.simulator import Simulator
+        from spstui.simulator.server import BackgroundServer
+
+        sim = Simulator()
+        if streaming:
+            with BackgroundServer(sim) as server:
+                async with SpsClient(Connection(server.url, "admin", "admin"),
+                                     warn=warn) as client:
+                    yield client
+            return
+        transport = httpx.ASGITransport(app=sim.app)
+        async with SpsClient(Connection("https://demo.sps", "admin", "admin"),
+                             transport=transport, warn=warn) as client:
+            yield client
+        return
+    conn = resolve_connection(args)
+    async with SpsClient(conn, warn=warn) as client:
+        yield client
+
+
+def resolve_connection(args: argparse.Namespace) -> Connection:
+    from spstui.settings import SettingsError, get_password, load_settings, resolve
+
+    try:
+        settings = load_settings()
+        profile = resolve(settings, profile=args.profile, url=args.url, user=args.user,
+                          insecure=args.insecure or None, ca_bundle=args.ca_bundle)
+        password = None
+        if not profile.client_cert:
+            if not profile.username:
+                raise ConnectError("No user name: give --user or set username in the profile.")
+            password = get_password(profile.keyring_name, profile.username)
+        return profile.connection(password)
+    except SettingsError as err:
+        raise ConnectError(str(err)) from None

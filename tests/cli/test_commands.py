@@ -1,0 +1,179 @@
+"""The scriptable CLI against the embedded demo appliance (in-process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spstui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def keys(capsys: pytest.CaptureFixture[str], q: str, *extra: str) -> list[str]:
+    code, out, err = run(capsys, "search", "--demo", q, "--format", "jsonl", *extra)
+    assert code == 0, err
+    return [json.loads(line)["key"] for line in out.splitlines()]
+
+
+def test_search_table_lists_matching_sessions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--demo", "search", "protocol:telnet", "--limit", "7")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["start", "user", "client"]
+    assert len(lines) == 2 + 7 and all("TELNET" in line for line in lines[2:])
+    assert "7 of" in err
+
+
+def test_search_json_has_match_count_and_the_appliance_fields(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "search", "--demo", "protocol:vnc", "--format", "json",
+                       "--limit", "3", "--fields", "protocol,client.address")
+    doc = json.loads(out)
+    assert code == 0 and doc["match_count"] > 3 and len(doc["items"]) == 3
+    assert all(set(item) == {"key", "protocol", "client.address"} for item in doc["items"])
+    assert all(item["protocol"] == "VNC" for item in doc["items"])
+
+
+def test_search_all_streams_every_match_once(capsys: pytest.CaptureFixture[str]) -> None:
+    every = keys(capsys, "protocol:telnet", "--all")
+    _, out, _ = run(capsys, "search", "--demo", "protocol:telnet", "--format", "json",
+                       "--limit", "1")
+    assert len(every) == len(set(every)) == json.loads(out)["match_count"] > 500
+
+
+def test_relative_start_date_is_understood(capsys: pytest.CaptureFixture[str]) -> None:
+    day = keys(capsys, "protocol:ssh", "--start", "-24h", "--all")
+    week = keys(capsys, "protocol:ssh", "--start", "-7d", "--all")
+    assert 0 < len(day) < len(week)
+    assert set(day) <= set(week)
+
+
+def test_appliance_csv_is_passed_through(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "search", "--demo", "protocol:ssh", "--format", "csv",
+                       "--limit", "3", "--fields", "protocol,client.ip")
+    assert code == 0
+    assert out.splitlines()[0] == '"Key","Protocol","Client IP"'
+
+
+def _hostile_session(capsys: pytest.CaptureFixture[str]) -> str:
+    found = keys(capsys, "verdict:accept", "--content", "owned OR ALERT OR evil", "--limit", "5")
+    assert found, "the demo data holds sessions with hostile recorded content"
+    return found[0]
+
+
+def test_show_escapes_recorded_escape_sequences_on_the_terminal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    key = _hostile_session(capsys)
+    code, out, _ = run(capsys, "show", key, "--events", "--demo")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b" in out
+
+
+def test_show_json_keeps_recorded_content_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    key = _hostile_session(capsys)
+    code, out, _ = run(capsys, "show", key, "--events", "--format", "json", "--demo")
+    assert code == 0 and "\x1b" not in out  # JSON escapes it as \u001b ...
+    doc = json.loads(out)
+    assert any("\x1b" in e["content"] for e in doc["events"])  # ... and keeps it exact
+    assert doc["key"] == key and doc["body"]["protocol"]
+
+
+def test_unknown_session_is_an_error_on_stderr_with_exit_1(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "show", "svc-nope-ssh_prod-1", "--demo")
+    assert code == 1 and out == ""
+    assert "not found" in err
+
+
+def test_bad_query_says_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "search", "--demo", "protocol:(ssh")
+    assert code == 1 and "Invalid q" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["search", "--limit", "0"])
+    assert info.value.code == 2
+    assert "must be 1 or more" in capsys.readouterr().err
+
+
+def test_download_saves_the_trail_under_a_safe_name(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = keys(capsys, "verdict:accept AND protocol:ssh AND NOT active:true", "--limit", "1")[0]
+    code, out, _ = run(capsys, "download", key, "-o", str(tmp_path), "--demo")
+    assert code == 0
+    path = Path(out.strip())
+    assert path.parent == tmp_path and path.name == f"{key}.zat"
+    assert path.read_bytes().startswith(b"SPS-SIMULATED-ZAT")
+
+
+def test_download_of_a_session_without_trail_fails_cleanly(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = keys(capsys, "verdict:auth-fail", "--limit", "1")[0]
+    code, _, err = run(capsys, "download", key, "-o", str(tmp_path), "--demo")
+    assert code == 1 and "no audit trail" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_terminate_asks_first_and_needs_yes_without_a_terminal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    key = keys(capsys, "active:true", "--limit", "1")[0]
+    code, _, err = run(capsys, "terminate", key, "--demo")
+    assert code == 1 and "--yes" in err
+    code, out, _ = run(capsys, "terminate", key, "--yes", "--demo")
+    assert code == 0 and "terminated" in out
+
+
+def test_config_set_shows_the_difference_and_commits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "config", "indexer", "set", "number_of_workers=4", "--dry-run",
+                       "--demo")
+    assert code == 0 and "number_of_workers: 2 -> 4" in out and "dry run" in out
+    code, out, _ = run(capsys, "config", "indexer", "set", "number_of_workers=4", "--yes",
+                       "--demo")
+    assert code == 0 and "committed 1 change(s)" in out
+
+
+def test_config_set_rejects_invalid_values_naming_the_field(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "config", "indexer", "set", "number_of_workers=-2", "--yes",
+                       "--demo")
+    assert code == 1 and "number_of_workers" in err
+
+
+def test_config_get_json_is_the_appliance_body(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "config", "vnc", "get", "--format", "json", "--demo")
+    body = json.loads(out)
+    assert code == 0 and body["service"]["log_level"] == 4
+    assert body["audit"]["timestamping"]["selection"] == "local"
+
+
+def test_real_appliance_url_with_password_from_the_environment(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from spstui.simulator.server import BackgroundServer
+    from tests.conftest import make_sim
+
+    monkeypatch.setenv("SPSTUI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SPSTUI_PASSWORD", "admin")
+    with BackgroundServer(make_sim()) as server:
+        code, out, err = run(capsys, "search", "protocol:rdp", "--url", server.url,
+                             "--user", "admin", "--format", "jsonl", "--limit", "2")
+    assert code == 0, err
+    assert len(out.splitlines()) == 2
+
+
+def test_missing_appliance_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    monkeypatch.setenv("SPSTUI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("SPSTUI_PROFILE", raising=False)
+    code, _, err = run(capsys, "search", "protocol:rdp")
+    assert code == 1 and "--url" in err
