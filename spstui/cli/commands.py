@@ -85,6 +85,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     put.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=cmd_config)
 
+    p = sub.add_parser("info", help="print the version, every path spstui uses, and profiles",
+                       description="Print the version, every path spstui uses, and profiles.")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=cmd_info)
+
 
 def _positive(text: str) -> int:
     value = int(text)
@@ -353,4 +358,43 @@ async def cmd_config(args: argparse.Namespace) -> int:
         print(f"committed {len(changes)} change(s)")
     elif not args.dry_run:
         print("nothing changed")
+    return 0
+
+
+# -- info -------------------------------------------------------------------------------------
+
+async def cmd_info(args: argparse.Namespace) -> int:
+    import platform
+
+    from spstui import __version__
+    from spstui.settings import SettingsError, load_settings, paths
+
+    where = paths()
+    try:
+        settings = load_settings()
+        profiles = {name: p.url for name, p in settings.profiles.items()}
+        default = settings.default_profile
+        problem = None
+    except SettingsError as err:
+        profiles, default, problem = {}, None, str(err)
+    info: dict[str, Any] = {
+        "version": __version__,
+        "python": platform.python_version(),
+        "paths": {name: str(path) for name, path in where.items()},
+        "profiles": profiles,
+        "default_profile": default,
+    }
+    if problem:
+        info["settings_error"] = problem
+    if args.format == "json":
+        write_json(info)
+        return 0
+    rows: list[tuple[str, object]] = [("version", __version__),
+                                      ("python", info["python"])]
+    rows += [(f"{name} path", path) for name, path in info["paths"].items()]
+    rows += [(f"profile {name}" + (" (default)" if name == default else ""), url)
+             for name, url in profiles.items()] or [("profiles", "none configured")]
+    if problem:
+        rows.append(("settings error", problem))
+    print(table(rows, ("what", "value"), max_width=100))
     return 0

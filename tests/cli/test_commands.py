@@ -177,3 +177,16 @@ def test_missing_appliance_is_a_clear_error(capsys: pytest.CaptureFixture[str],
     monkeypatch.delenv("SPSTUI_PROFILE", raising=False)
     code, _, err = run(capsys, "search", "protocol:rdp")
     assert code == 1 and "--url" in err
+
+
+def test_info_lists_every_path_and_the_profiles(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('default_profile = "lab"\n[profiles.lab]\nurl = "https://sps.lab"\n')
+    monkeypatch.setenv("SPSTUI_CONFIG", str(config))
+    code, out, _ = run(capsys, "info", "--format", "json")
+    info = json.loads(out)
+    assert code == 0 and info["paths"]["config"] == str(config)
+    assert {"config", "cache", "downloads", "themes"} <= set(info["paths"])
+    assert info["profiles"] == {"lab": "https://sps.lab"} and info["default_profile"] == "lab"
