@@ -49,3 +49,9 @@ def test_source_is_ruff_clean() -> None:
     result = subprocess.run([ruff, "check", "spstui", "tests", "benchmarks"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_api_layer_is_mypy_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "spstui/api"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spstui.api.client import SpsClient
-from spstui.api.errors import NotFound, QuotaExceeded, SpsError
+from spstui.api.errors import NotFound, ProtocolError, QuotaExceeded, SpsError
 from spstui.api.models import SearchPage, SessionRow
 
 SESSIONS = "/api/audit/sessions"
@@ -61,6 +61,10 @@ class SearchQuery:
 
 async def search_page(client: SpsClient, query: SearchQuery, offset: int = 0) -> SearchPage:
     """One page of basic search (offset < 10,000)."""
+    return SearchPage.model_validate(await _page_doc(client, query, offset))
+
+
+async def _page_doc(client: SpsClient, query: SearchQuery, offset: int) -> dict[str, Any]:
     try:
         doc = await client.get_json(SESSIONS, query.params(offset=offset))
     except SpsError as err:
@@ -69,7 +73,9 @@ async def search_page(client: SpsClient, query: SearchQuery, offset: int = 0) ->
         if err.status != 400 or query == query.without_extras() or not _mentions_field(err):
             raise
         doc = await client.get_json(SESSIONS, query.without_extras().params(offset=offset))
-    return SearchPage.model_validate(doc)
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise ProtocolError("The appliance's search answer has no list of items.")
+    return doc
 
 
 def _mentions_field(err: SpsError) -> bool:
@@ -106,7 +112,19 @@ async def iterate(client: SpsClient, query: SearchQuery, *, advanced: bool | Non
                   progress: Progress | None = None, notice: Notice | None = None,
                   sleep: Callable[[float], Any] | None = None,
                   ) -> AsyncIterator[SessionRow]:
-    """Every session that matches, each exactly once.
+    """Every session that matches, each exactly once, as parsed rows."""
+    async for item in iterate_items(client, query, advanced=advanced, progress=progress,
+                                    notice=notice, sleep=sleep):
+        yield SessionRow.model_validate(item)
+
+
+async def iterate_items(client: SpsClient, query: SearchQuery, *,
+                        advanced: bool | None = None, progress: Progress | None = None,
+                        notice: Notice | None = None,
+                        sleep: Callable[[float], Any] | None = None,
+                        ) -> AsyncIterator[dict[str, Any]]:
+    """Every matching result item as the appliance sent it ({"key", "meta", "body"}),
+    each exactly once; exports use this to skip parsing.
 
     Offset paging while the matches fit in basic search's 10,000; advanced
     search beyond that (or when `advanced` is True). Waits out the snapshot
@@ -123,27 +141,28 @@ async def iterate(client: SpsClient, query: SearchQuery, *, advanced: bool | Non
         tell(message)
 
     if not advanced:
-        page = await search_page(client, query, 0)
+        doc = await _page_doc(client, query, 0)
         prog.pages += 1
-        prog.match_count = page.meta.match_count
-        total = page.meta.match_count or 0
+        total = int(doc.get("meta", {}).get("match_count") or 0)
+        prog.match_count = total
         if advanced is False or total <= BASIC_SEARCH_CAP:
             offset = 0
             while True:
-                for row in page.items:
+                items = doc["items"]
+                for item in items:
                     prog.fetched += 1
-                    yield row
-                offset += len(page.items)
-                reachable = min(total, BASIC_SEARCH_CAP)
-                if not page.items or page.meta.next is None or offset >= reachable:
+                    yield item
+                offset += len(items)
+                if (not items or doc.get("meta", {}).get("next") is None
+                        or offset >= min(total, BASIC_SEARCH_CAP)):
                     return
-                page = await search_page(client, query, offset)
+                doc = await _page_doc(client, query, offset)
                 prog.pages += 1
         say(f"{total:,} matches: more than basic search reaches ({BASIC_SEARCH_CAP:,}); "
             "continuing with advanced search.")
     prog.advanced = True
-    async for row in _advanced(client, query, prog, say, nap):
-        yield row
+    async for item in _advanced(client, query, prog, say, nap):
+        yield item
 
 
 async def _open_snapshot(client: SpsClient, prog: Progress, say: Notice,
@@ -166,7 +185,7 @@ async def _open_snapshot(client: SpsClient, prog: Progress, say: Notice,
 
 
 async def _advanced(client: SpsClient, query: SearchQuery, prog: Progress, say: Notice,
-                    nap: Callable[[float], Any]) -> AsyncIterator[SessionRow]:
+                    nap: Callable[[float], Any]) -> AsyncIterator[dict[str, Any]]:
     # Advanced search needs a sort; start time is stable and meaningful.
     q = query if query.sort else replace(query, sort=("start_time",))
     snapshot = await _open_snapshot(client, prog, say, nap)
@@ -187,11 +206,12 @@ async def _advanced(client: SpsClient, query: SearchQuery, prog: Progress, say: 
                 raise
             q = q.without_extras()
             continue
-        page = SearchPage.model_validate(doc)
+        items = doc.get("items") or []
+        meta = doc.get("meta") or {}
         prog.pages += 1
-        for row in page.items:
+        for item in items:
             prog.fetched += 1
-            yield row
-        if not page.items or page.meta.next is None or page.meta.search_after is None:
+            yield item
+        if not items or meta.get("next") is None or meta.get("search_after") is None:
             return
-        after = page.meta.search_after
+        after = str(meta["search_after"])

@@ -172,9 +172,13 @@ class _Compiler:
                     f"'{node}' has no field: write it as field:value "
                     f"(filterable fields: {', '.join(sorted(FILTERABLE))})")
             return self.term(node, field)
-        if isinstance(node, tree.Fuzzy | tree.Proximity | tree.Regex):
-            raise OfflineQueryError(f"'{node}': fuzzy, proximity and regular-expression "
-                                    "searches are not supported", field)
+        if isinstance(node, tree.Regex):
+            raise OfflineQueryError(
+                f"'{node}' reads as a regular expression, which is not supported offline: "
+                "quote the value or escape / as \\/", field)
+        if isinstance(node, tree.Fuzzy | tree.Proximity):
+            raise OfflineQueryError(f"'{node}': fuzzy and proximity searches are not "
+                                    "supported offline", field)
         raise OfflineQueryError(f"'{node}' is not supported in an offline search", field)
 
     def search_field(self, node: tree.SearchField, outer: str | None) -> Condition:

@@ -14,7 +14,7 @@ from spstui.api import sessions, trails
 from spstui.api.dates import resolve_date
 from spstui.api.errors import SpsError
 from spstui.api.models import Session, SessionRow
-from spstui.api.search import Progress, SearchQuery, csv_page, iterate
+from spstui.api.search import Progress, SearchQuery, csv_page, iterate, iterate_items
 from spstui.cli.connect import add_connection_options, open_client
 from spstui.output import (
     csv_for_terminal,
@@ -164,9 +164,9 @@ async def cmd_search(args: argparse.Namespace) -> int:
         if args.format == "jsonl":
             # Stream: one object per line as pages arrive, memory stays flat.
             count = 0
-            async for row in iterate(client, page_query, progress=progress):
-                sys.stdout.write(json.dumps(_row_record(row), ensure_ascii=True)
-                                 + "\n")
+            async for item in iterate_items(client, page_query, progress=progress):
+                record = {"key": item.get("key"), **(item.get("body") or {})}
+                sys.stdout.write(json.dumps(record, ensure_ascii=True) + "\n")
                 count += 1
                 if tick and count % 500 == 0:
                     tick(count, progress.match_count)

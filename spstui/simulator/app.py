@@ -73,13 +73,17 @@ class Simulator:
     def __init__(self, *, seed: int = 1, sessions: int = 20_000, active_ratio: float = 0.005,
                  compat: str = "8.0", user: str = "admin", password: str = "admin",
                  session_ttl: float = 1200.0, latency_ms: float = 0.0,
-                 clock: Clock | None = None, follow_poll: float = 0.2) -> None:
+                 clock: Clock | None = None, follow_poll: float = 0.2,
+                 client_certificates: bool = False) -> None:
         if compat not in ("6.0", "8.0"):
             raise ValueError("compat must be 6.0 or 8.0")
         self.clock = clock or Clock()
         self.compat = compat
         self.latency_ms = latency_ms
         self.follow_poll = follow_poll
+        # Served over TLS with client certificates required (see server.py):
+        # then GET /api/authentication?type=x509 logs in.
+        self.client_certificates = client_certificates
         self.store = SessionStore(seed=seed, count=sessions, active_ratio=active_ratio,
                                   t0=self.clock.now())
         self.config = ConfigStore(compat=compat, now=self.clock.now, transaction_ttl=session_ttl)
@@ -196,13 +200,14 @@ def build_app(sim: Simulator) -> Starlette:
     # -- authentication -------------------------------------------------------------
 
     async def authentication(request: Request) -> Response:
-        if request.query_params.get("type") == "x509":
-            return _error_response(ApiError(
-                401, "AuthenticationFailure",
-                "Certificate login needs a client certificate; this simulator accepts "
-                "password login only."), request.url.path)
         try:
-            login = sim.logins.login(request.headers.get("authorization"))
+            if request.query_params.get("type") == "x509":
+                if not (sim.client_certificates and request.url.scheme == "https"):
+                    raise ApiError(401, "AuthenticationFailure",
+                                   "Certificate login needs a client certificate over TLS.")
+                login = sim.logins.login_certificate("x509-user")
+            else:
+                login = sim.logins.login(request.headers.get("authorization"))
         except ApiError as err:
             return _error_response(err, request.url.path)
         response = doc({"meta": {"href": "/api/authentication", "parent": "/api",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import tempfile
 import threading
 import time
@@ -18,6 +19,9 @@ class TlsFiles:
     ca: Path  # give this to clients (curl --cacert, spstui --ca-bundle)
     cert: Path
     key: Path
+    # A client certificate from the same CA, for certificate login (?type=x509).
+    client_cert: Path
+    client_key: Path
 
 
 def make_tls_files(directory: Path | None = None,
@@ -29,20 +33,30 @@ def make_tls_files(directory: Path | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="spstui simulator CA")
     cert = ca.issue_cert(*hosts)
-    files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    client = ca.issue_cert("auditor@spstui.example")
+    files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key",
+                     folder / "client.pem", folder / "client.key")
     ca.cert_pem.write_to_path(str(files.ca))
-    cert.cert_chain_pems[0].write_to_path(str(files.cert))
-    for extra in cert.cert_chain_pems[1:]:
-        extra.write_to_path(str(files.cert), append=True)
-    cert.private_key_pem.write_to_path(str(files.key))
-    files.key.chmod(0o600)
+    for issued, chain, key in ((cert, files.cert, files.key),
+                               (client, files.client_cert, files.client_key)):
+        issued.cert_chain_pems[0].write_to_path(str(chain))
+        for extra in issued.cert_chain_pems[1:]:
+            extra.write_to_path(str(chain), append=True)
+        issued.private_key_pem.write_to_path(str(key))
+        key.chmod(0o600)
     return files
 
 
 def _config(sim: Simulator, host: str, port: int, tls: TlsFiles | None) -> uvicorn.Config:
+    options: dict[str, object] = {}
+    if tls and sim.client_certificates:
+        # Certificate login: only clients with a certificate from our CA get through,
+        # so a request that arrives over TLS has presented one.
+        options = {"ssl_ca_certs": str(tls.ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     return uvicorn.Config(
         sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
         ssl_certfile=str(tls.cert) if tls else None, ssl_keyfile=str(tls.key) if tls else None,
+        **options,  # type: ignore[arg-type]
     )
 
 

@@ -175,3 +175,22 @@ async def test_insecure_is_an_explicit_opt_in_that_warns(tls_server: BackgroundS
         doc = await client.get_json("/api/audit/sessions", {"limit": 1})
     assert len(doc["items"]) == 1
     assert warnings == [INSECURE_WARNING]
+
+
+async def test_certificate_login_with_a_client_certificate(tls_files: TlsFiles) -> None:
+    from tests.conftest import make_sim
+
+    sim = make_sim(client_certificates=True)
+    with BackgroundServer(sim, tls=tls_files) as server:
+        conn = Connection(server.url, ca_bundle=str(tls_files.ca),
+                          client_cert=str(tls_files.client_cert),
+                          client_key=str(tls_files.client_key))
+        async with SpsClient(conn) as client:
+            doc = await client.get_json("/api/audit/sessions", {"limit": 1})
+        assert len(doc["items"]) == 1
+        assert sim.request_log[0].path == "/api/authentication?type=x509"
+        # Without a certificate the appliance does not even complete the handshake.
+        async with SpsClient(Connection(server.url, "admin", "admin", retries=0,
+                                        ca_bundle=str(tls_files.ca))) as client:
+            with pytest.raises(ConnectionFailed):
+                await client.get_json("/api/audit/sessions")
