@@ -23,6 +23,17 @@ def make_sim(**kwargs: object) -> Simulator:
     return Simulator(**options)  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the user's real settings, cache and keyring password."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SPSTUI_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("SPSTUI_CONFIG", str(home / "config.toml"))
+    monkeypatch.delenv("SPSTUI_PASSWORD", raising=False)
+    monkeypatch.delenv("SPSTUI_PROFILE", raising=False)
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return make_sim()

@@ -213,6 +213,8 @@ class SessionRow(Model):
     def _flatten(cls, data: Any, handler: ModelWrapValidatorHandler[SessionRow]) -> SessionRow:
         # A list item is {"key", "meta", "body"}; lift the body's fields up, and keep the
         # body as sent so scripts can have the appliance's own names and values.
+        if isinstance(data, SessionRow):
+            return data  # already parsed (e.g. put into a SearchPage): keep its raw body
         raw = data
         if isinstance(data, dict) and isinstance(data.get("body"), dict):
             raw = data["body"]

@@ -61,10 +61,10 @@ class SearchQuery:
 
 async def search_page(client: SpsClient, query: SearchQuery, offset: int = 0) -> SearchPage:
     """One page of basic search (offset < 10,000)."""
-    return SearchPage.model_validate(await _page_doc(client, query, offset))
+    return SearchPage.model_validate(await page_document(client, query, offset))
 
 
-async def _page_doc(client: SpsClient, query: SearchQuery, offset: int) -> dict[str, Any]:
+async def page_document(client: SpsClient, query: SearchQuery, offset: int) -> dict[str, Any]:
     try:
         doc = await client.get_json(SESSIONS, query.params(offset=offset))
     except SpsError as err:
@@ -141,7 +141,7 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
         tell(message)
 
     if not advanced:
-        doc = await _page_doc(client, query, 0)
+        doc = await page_document(client, query, 0)
         prog.pages += 1
         total = int(doc.get("meta", {}).get("match_count") or 0)
         prog.match_count = total
@@ -156,7 +156,7 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
                 if (not items or doc.get("meta", {}).get("next") is None
                         or offset >= min(total, BASIC_SEARCH_CAP)):
                     return
-                doc = await _page_doc(client, query, offset)
+                doc = await page_document(client, query, offset)
                 prog.pages += 1
         say(f"{total:,} matches: more than basic search reaches ({BASIC_SEARCH_CAP:,}); "
             "continuing with advanced search.")

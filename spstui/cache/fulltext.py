@@ -12,22 +12,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from spstui.cache.sql import MATCH_NONE, Condition
 from spstui.cache.terms import Piece, Wildcard
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 MATCH_FUNCTION = "spstui_content_match"
 _TOKEN = r"[^\W_]"  # one character of a unicode61 token
 _SEPARATOR = r"[\W_]+"
-
-
-@dataclass(frozen=True)
-class ContentCondition:
-    sql: str
-    params: tuple[object, ...]
 
 
 def event_text(item: Mapping[str, Any]) -> str:
@@ -54,33 +48,33 @@ def _has_token(text: str) -> bool:
     return re.search(_TOKEN, fold(text)) is not None
 
 
-def phrase_condition(text: str) -> ContentCondition:
+def phrase_condition(text: str) -> Condition:
     """A quoted phrase: its tokens next to each other, in order."""
     if not _has_token(text):
-        return ContentCondition("0", ())
+        return MATCH_NONE
     return _fts(_quote(text))
 
 
-def term_condition(pieces: list[Piece]) -> ContentCondition:
+def term_condition(pieces: list[Piece]) -> Condition:
     """An unquoted word, possibly with wildcards."""
     wild = [i for i, piece in enumerate(pieces) if isinstance(piece, Wildcard)]
     literal = "".join(p for p in pieces if isinstance(p, str))
     if not wild:
-        return phrase_condition(literal) if literal else ContentCondition("0", ())
+        return phrase_condition(literal) if literal else MATCH_NONE
     prefix = "".join(p for p in pieces[: wild[0]] if isinstance(p, str))
     if not _has_token(prefix):
         raise ValueError("a content search term must not begin with a wildcard")
     if wild == [len(pieces) - 1] and pieces[-1] is Wildcard.STAR:
         return _fts(_quote(prefix) + " *")
     # FTS5 finds the candidates by the literal prefix; the pattern confirms them.
-    return ContentCondition(
+    return Condition(
         f"s.key IN (SELECT e.key FROM events_fts JOIN events e ON e.id = events_fts.rowid "
         f"WHERE events_fts MATCH ? AND {MATCH_FUNCTION}(?, e.text))",
         (_quote(prefix) + " *", _pattern(pieces)))
 
 
-def _fts(expression: str) -> ContentCondition:
-    return ContentCondition(
+def _fts(expression: str) -> Condition:
+    return Condition(
         "s.key IN (SELECT e.key FROM events_fts JOIN events e ON e.id = events_fts.rowid "
         "WHERE events_fts MATCH ?)",
         (expression,))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from luqum import tree  # type: ignore[import-untyped]
 from luqum.exceptions import ParseError  # type: ignore[import-untyped]
@@ -34,6 +33,7 @@ from spstui.api.verdicts import normalize
 from spstui.cache import dates, fulltext
 from spstui.cache.fields import CONTENT_FIELD, FILTERABLE, Column, filter_column, sort_column
 from spstui.cache.rows import keyword
+from spstui.cache.sql import MATCH_ALL, Condition
 from spstui.cache.terms import (
     Wildcard,
     glob_pattern,
@@ -56,17 +56,6 @@ class OfflineQueryError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A piece of an SQL WHERE clause and its parameters."""
-
-    sql: str
-    params: tuple[object, ...] = ()
-
-
-MATCH_ALL = Condition("1")
 
 
 def compile_query(q: str) -> Condition:
@@ -151,7 +140,7 @@ class _Compiler:
                 node = parser.parse(text)
         except ParseError as err:
             raise OfflineQueryError(f"cannot parse the query '{text}': {err}") from None
-        return self.node(node, self.default_field)
+        return self.node(node, None)
 
     def node(self, node: object, field: str | None) -> Condition:
         if isinstance(node, tree.SearchField):
@@ -167,11 +156,12 @@ class _Compiler:
         if isinstance(node, tree.OrOperation | tree.UnknownOperation):
             return self.either(node.children, field)
         if isinstance(node, tree.Word | tree.Phrase | tree.Range | tree.From | tree.To):
-            if field is None:
+            term_field = field or self.default_field
+            if term_field is None:
                 raise OfflineQueryError(
                     f"'{node}' has no field: write it as field:value "
                     f"(filterable fields: {', '.join(sorted(FILTERABLE))})")
-            return self.term(node, field)
+            return self.term(node, term_field)
         if isinstance(node, tree.Regex):
             raise OfflineQueryError(
                 f"'{node}' reads as a regular expression, which is not supported offline: "
@@ -183,7 +173,7 @@ class _Compiler:
 
     def search_field(self, node: tree.SearchField, outer: str | None) -> Condition:
         name = str(node.name)
-        if outer is not None and outer != self.default_field:
+        if outer is not None:
             raise OfflineQueryError(f"field '{name}' cannot be nested inside field '{outer}'",
                                     name)
         if name != CONTENT_FIELD and filter_column(name) is None:
@@ -303,4 +293,4 @@ class _Compiler:
                 raise ValueError(f"'{node}' is not a word or a phrase")
         except ValueError as err:
             raise OfflineQueryError(f"{CONTENT_FIELD}: {err}", CONTENT_FIELD) from None
-        return Condition(found.sql, found.params)
+        return found

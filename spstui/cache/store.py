@@ -138,8 +138,9 @@ class CacheStore:
 
         def operation(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                rows = self._merge_rows(conn, updates, now)
-                rows.update({k: r for k, r in self._rows(conn, keys).items() if k not in rows})
+                # Items without a body say nothing new; what is known of them counts.
+                rows = {**self._rows(conn, [k for k in keys if k not in updates]),
+                        **self._merge_rows(conn, updates, now)}
                 final = not any(is_active(rows.get(key, {})) for key in keys)
                 conn.execute(
                     "INSERT OR REPLACE INTO pages (query_key, page_offset, page_limit, "

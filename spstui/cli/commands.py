@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,16 @@ from spstui.api import sessions, trails
 from spstui.api.dates import resolve_date
 from spstui.api.errors import SpsError
 from spstui.api.models import Session, SessionRow
-from spstui.api.search import Progress, SearchQuery, csv_page, iterate, iterate_items
-from spstui.cli.connect import add_connection_options, open_client
+from spstui.api.search import Progress, SearchQuery, csv_page, iterate_items
+from spstui.backend import Freshness
+from spstui.cli.connect import add_connection_options, cache_name, open_backend, open_client
 from spstui.output import (
     csv_for_terminal,
     csv_text,
     safe_text,
     table,
     write_json,
+    write_jsonl,
 )
 
 ROW_HEADERS = ("start", "user", "client", "server", "protocol", "verdict", "duration",
@@ -85,6 +88,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     put.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=cmd_config)
 
+    p = command("cache", "show or clear the local cache of a profile")
+    p.add_argument("action", choices=("info", "clear"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=cmd_cache)
+
     p = sub.add_parser("info", help="print the version, every path spstui uses, and profiles",
                        description="Print the version, every path spstui uses, and profiles.")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -140,57 +148,92 @@ def _row_record(row: SessionRow) -> dict[str, Any]:
 
 async def cmd_search(args: argparse.Namespace) -> int:
     query = _query(args)
-    limit = None if args.all else args.limit
-    async with open_client(args) as client:
-        if args.format == "csv" and not args.all and limit is not None and limit <= 500:
-            # The appliance's own CSV (one row per value of multi-valued fields).
-            text = await csv_page(client, replace(query, limit=limit))
-            sys.stdout.write(csv_for_terminal(text, sys.stdout))
-            return 0
-        progress = Progress()
-        tick = _progress(args.all)
-        rows: list[SessionRow] = []
-        page_query = query if limit is None else replace(query, limit=min(limit, 500))
-
-        async def collect() -> None:
-            async for row in iterate(client, page_query, progress=progress,
-                                     notice=lambda m: print(f"spstui: {m}", file=sys.stderr)):
-                rows.append(row)
-                if tick:
-                    tick(len(rows), progress.match_count)
-                if limit is not None and len(rows) >= limit:
-                    return
-
-        if args.format == "jsonl":
-            # Stream: one object per line as pages arrive, memory stays flat.
-            count = 0
-            async for item in iterate_items(client, page_query, progress=progress):
-                record = {"key": item.get("key"), **(item.get("body") or {})}
-                sys.stdout.write(json.dumps(record, ensure_ascii=True) + "\n")
-                count += 1
-                if tick and count % 500 == 0:
-                    tick(count, progress.match_count)
-                if limit is not None and count >= limit:
-                    break
-            if tick:
-                print(file=sys.stderr)
-            return 0
-        await collect()
-        if tick:
-            print(file=sys.stderr)
+    if args.all and not args.offline:
+        return await _search_all(args, query)
+    if args.format == "csv" and not args.offline and args.limit <= 500:
+        # The appliance's own CSV (one row per value of multi-valued fields).
+        async with open_client(args) as client:
+            text = await csv_page(client, replace(query, limit=args.limit))
+        sys.stdout.write(csv_for_terminal(text, sys.stdout))
+        return 0
+    rows, match_count, freshness = await _search_pages(args, query)
+    if freshness is not None and freshness.stale:
+        print(f"spstui: showing cached results, {freshness.describe(time.time())}",
+              file=sys.stderr)
+    records = [_row_record(r) for r in rows]
     if args.format == "json":
-        write_json({"match_count": progress.match_count,
-                    "items": [_row_record(r) for r in rows]})
+        doc: dict[str, Any] = {"match_count": match_count, "items": records}
+        if freshness is not None and freshness.stale:
+            doc["cached"] = {"fetched_at": freshness.fetched_at, "reason": freshness.reason}
+        write_json(doc)
+    elif args.format == "jsonl":
+        write_jsonl(records)
     elif args.format == "csv":
-        records = [_row_record(r) for r in rows]
         headers = sorted({k for rec in records for k in rec} - {"key"})
         text = csv_text([[rec.get("key"), *(rec.get(h) for h in headers)] for rec in records],
                         ["key", *headers])
         sys.stdout.write(csv_for_terminal(text, sys.stdout))
     else:
         print(table([_row_cells(r) for r in rows], ROW_HEADERS))
-        shown = f"{len(rows):,} of {progress.match_count:,}" if progress.match_count else "0"
-        print(f"\n{shown} matching sessions", file=sys.stderr)
+        print(f"\n{len(rows):,} of {match_count or 0:,} matching sessions", file=sys.stderr)
+    return 0
+
+
+async def _search_pages(args: argparse.Namespace, query: SearchQuery
+                        ) -> tuple[list[SessionRow], int | None, Freshness | None]:
+    """Pages through the backend (network first, cache when unreachable or offline)."""
+    wanted = None if args.all else args.limit
+    size = min(wanted or 500, 500)
+    page_query = replace(query, limit=size)
+    rows: list[SessionRow] = []
+    match_count: int | None = None
+    freshness: Freshness | None = None
+    async with open_backend(args) as backend:
+        offset = 0
+        while wanted is None or len(rows) < wanted:
+            page, fresh = await backend.page(page_query, offset)
+            freshness = freshness if freshness and freshness.stale else fresh
+            match_count = page.meta.match_count
+            rows.extend(page.items)
+            offset += len(page.items)
+            if not page.items or offset >= min(match_count or 0, 10_000 if not
+                                               fresh.stale else match_count or 0):
+                break
+    return rows[:wanted] if wanted else rows, match_count, freshness
+
+
+async def _search_all(args: argparse.Namespace, query: SearchQuery) -> int:
+    """Every match, streamed from the appliance (advanced search past 10,000)."""
+    progress = Progress()
+    tick = _progress(True)
+
+    def tell(message: str) -> None:
+        print(f"spstui: {message}", file=sys.stderr)
+
+    records: list[dict[str, Any]] = []
+    async with open_client(args) as client:
+        async for item in iterate_items(client, query, progress=progress, notice=tell):
+            record = {"key": item.get("key"), **(item.get("body") or {})}
+            if args.format == "jsonl":
+                # Stream: one object per line as pages arrive; memory stays flat.
+                sys.stdout.write(json.dumps(record, ensure_ascii=True) + "\n")
+            else:
+                records.append(record)
+            if tick and progress.fetched % 500 == 0:
+                tick(progress.fetched, progress.match_count)
+    if tick:
+        print(file=sys.stderr)
+    if args.format == "json":
+        write_json({"match_count": progress.match_count, "items": records})
+    elif args.format == "csv":
+        headers = sorted({k for rec in records for k in rec} - {"key"})
+        text = csv_text([[rec.get("key"), *(rec.get(h) for h in headers)] for rec in records],
+                        ["key", *headers])
+        sys.stdout.write(csv_for_terminal(text, sys.stdout))
+    elif args.format == "table":
+        rows = [SessionRow.model_validate({"key": r["key"], **r}) for r in records]
+        print(table([_row_cells(r) for r in rows], ROW_HEADERS))
+        print(f"\n{len(rows):,} matching sessions", file=sys.stderr)
     return 0
 
 
@@ -216,15 +259,17 @@ def _overview(session: Session) -> list[tuple[str, object]]:
 
 
 async def cmd_show(args: argparse.Namespace) -> int:
-    async with open_client(args) as client:
-        session = await sessions.get_session(client, args.key)
-        parts: dict[str, list[Any]] = {}
-        fetch = {"channels": sessions.channels, "events": sessions.events,
-                 "indexing": sessions.indexing, "alerts": sessions.alerts,
-                 "downloads": sessions.trail_downloads}
-        for name, get in fetch.items():
-            if getattr(args, name):
-                parts[name] = list(await get(client, args.key))  # type: ignore[operator]
+    names = {"channels": "channels", "events": "events", "indexing": "indexing",
+             "alerts": "alerts", "downloads": "trail_downloads"}
+    parts: dict[str, list[Any]] = {}
+    async with open_backend(args) as backend:
+        session, freshness = await backend.session(args.key)
+        for option, part in names.items():
+            if getattr(args, option):
+                parts[option], _ = await backend.part(args.key, part)
+    if freshness.stale:
+        print(f"spstui: showing a cached copy, {freshness.describe(time.time())}",
+              file=sys.stderr)
     if args.format == "json":
         write_json({"key": session.key, "body": session.body.model_dump(mode="json"),
                     **{name: [p.model_dump(mode="json", exclude_none=True) for p in items]
@@ -397,4 +442,23 @@ async def cmd_info(args: argparse.Namespace) -> int:
     if problem:
         rows.append(("settings error", problem))
     print(table(rows, ("what", "value"), max_width=100))
+    return 0
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+async def cmd_cache(args: argparse.Namespace) -> int:
+    from spstui.cache import CacheStore, default_path
+
+    path = default_path(cache_name(args))
+    with CacheStore(path) as cache:
+        if args.action == "clear":
+            cache.clear()
+            print(f"cleared {path} (triage marks kept)")
+            return 0
+        info = cache.info()
+    if args.format == "json":
+        write_json(info)
+    else:
+        print(table([(k, v) for k, v in info.items()], ("what", "value"), max_width=100))
     return 0

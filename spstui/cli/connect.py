@@ -6,10 +6,15 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 
 from spstui.api.client import Connection, SpsClient
+from spstui.backend import Backend
+
+if TYPE_CHECKING:
+    from spstui.settings import ResolvedProfile
 
 
 class ConnectError(Exception):
@@ -70,13 +75,40 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False
         yield client
 
 
-def resolve_connection(args: argparse.Namespace) -> Connection:
-    from spstui.settings import SettingsError, get_password, load_settings, resolve
+def resolve_profile(args: argparse.Namespace) -> ResolvedProfile:
+    from spstui.settings import SettingsError, load_settings, resolve
 
     try:
-        settings = load_settings()
-        profile = resolve(settings, profile=args.profile, url=args.url, user=args.user,
-                          insecure=args.insecure or None, ca_bundle=args.ca_bundle)
+        return resolve(load_settings(), profile=args.profile, url=args.url, user=args.user,
+                       insecure=args.insecure or None, ca_bundle=args.ca_bundle)
+    except SettingsError as err:
+        raise ConnectError(str(err)) from None
+
+
+def cache_name(args: argparse.Namespace) -> str:
+    """Which cache file: one per profile (the demo has its own)."""
+    return "demo" if args.demo else resolve_profile(args).keyring_name
+
+
+@asynccontextmanager
+async def open_backend(args: argparse.Namespace, *, streaming: bool = False
+                       ) -> AsyncIterator[Backend]:
+    """Client and cache together; --offline answers from the cache alone."""
+    from spstui.cache import CacheStore, default_path
+
+    with CacheStore(default_path(cache_name(args)), warn=warn) as cache:
+        if args.offline:
+            yield Backend(None, cache, offline=True)
+            return
+        async with open_client(args, streaming=streaming) as client:
+            yield Backend(client, cache)
+
+
+def resolve_connection(args: argparse.Namespace) -> Connection:
+    from spstui.settings import SettingsError, get_password
+
+    try:
+        profile = resolve_profile(args)
         password = None
         if not profile.client_cert:
             if not profile.username:

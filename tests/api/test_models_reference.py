@@ -164,3 +164,12 @@ def test_verdict_spellings_are_understood_and_raw_value_kept(raw: str, normalize
     verdict = VerdictValue(raw)
     assert verdict == raw
     assert verdict.normalized == normalized
+
+
+def test_rows_keep_the_appliance_body_when_regrouped_into_a_page() -> None:
+    from spstui.api.models import ListMeta, SessionRow
+
+    row = SessionRow.model_validate({"key": "k", "body": {"client.address": "10.1.2.3"}})
+    page = SearchPage(items=[row], meta=ListMeta())
+    assert page.items[0].raw == {"client.address": "10.1.2.3"}
+    assert page.items[0].client_address == "10.1.2.3"

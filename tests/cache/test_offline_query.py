@@ -350,3 +350,8 @@ def test_search_of_an_empty_cache_finds_nothing(tmp_path: Path) -> None:
     with CacheStore(tmp_path / "empty.sqlite3") as store:
         result = store.search("protocol:ssh")
     assert (result.rows, result.match_count, result.fetched_at) == ([], 0, None)
+
+
+def test_fields_cannot_nest(loaded: CacheStore) -> None:
+    with pytest.raises(OfflineQueryError, match="nested"):
+        loaded.search("protocol:(name:root)")
