@@ -95,6 +95,14 @@ async def count(client: SpsClient, query: SearchQuery) -> int:
     return page.meta.match_count or 0
 
 
+async def snapshot_count(client: SpsClient, snapshot: str, query: SearchQuery) -> int:
+    """How many sessions of a snapshot match (the `_count` endpoint)."""
+    params = {k: v for k, v in query.params().items() if k in ("q", "start", "end", "content")}
+    doc = await client.get_json(f"{SESSIONS}/_count", {**params, "snapshot": snapshot},
+                                headers=client.search_identity)
+    return int(doc["count"])
+
+
 @dataclass
 class Progress:
     """What `iterate` has done, for progress bars and notes."""
@@ -189,6 +197,8 @@ async def _advanced(client: SpsClient, query: SearchQuery, prog: Progress, say: 
     # Advanced search needs a sort; start time is stable and meaningful.
     q = query if query.sort else replace(query, sort=("start_time",))
     snapshot = await _open_snapshot(client, prog, say, nap)
+    if prog.match_count is None:
+        prog.match_count = await snapshot_count(client, snapshot, q)
     after: str | None = None
     while True:
         params = q.params(snapshot=snapshot, search_after=after)

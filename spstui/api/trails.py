@@ -159,7 +159,7 @@ def launch_player(template: str | None, file: Path,
     command = player_command(template, file, which)
     if command is None:
         return PlayerLaunch(False, (
-            f"Saved {file}. Safeguard Desktop Player was not found on PATH; set "
+            f"The trail is in {file}. Safeguard Desktop Player was not found on PATH; set "
             "player_command in your profile, e.g. player_command = \"/path/to/player {file}\"."))
     run = spawn or (lambda cmd: subprocess.Popen(  # the user's own command
         list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -167,6 +167,6 @@ def launch_player(template: str | None, file: Path,
     try:
         run(command)
     except OSError as err:
-        return PlayerLaunch(False, f"Saved {file}, but the player did not start: {err}.",
+        return PlayerLaunch(False, f"The trail is in {file}, but the player did not start: {err}.",
                             tuple(command))
     return PlayerLaunch(True, f"Opened {file} in {Path(command[0]).name}.", tuple(command))

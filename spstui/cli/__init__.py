@@ -39,15 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _join_relative_dates(argv: Sequence[str]) -> list[str]:
-    """Let `--start -24h` work: argparse would take `-24h` for an option."""
+def _join_dash_values(argv: Sequence[str]) -> list[str]:
+    """Let `--start -24h` and `--sort -duration` work: argparse would take a value
+    that starts with '-' for an option."""
     out: list[str] = []
     items = list(argv)
     i = 0
     while i < len(items):
-        if items[i] in ("--start", "--end") and i + 1 < len(items) and re.fullmatch(
-                r"-\d+\s*[mhdw]", items[i + 1]):
-            out.append(f"{items[i]}={items[i + 1]}")
+        nxt = items[i + 1] if i + 1 < len(items) else ""
+        if items[i] in ("--start", "--end", "--sort") and re.fullmatch(r"-\w[\w.,-]*", nxt) \
+                and nxt not in ("-h", "-o"):
+            out.append(f"{items[i]}={nxt}")
             i += 2
             continue
         out.append(items[i])
@@ -57,7 +59,7 @@ def _join_relative_dates(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_join_relative_dates(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else argv))
     if args.command == "simulator":
         return simulator_cmd.run(args)
     if args.command is None:

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from spstui.output import (
     write_jsonl,
 )
 
-ROW_HEADERS = ("start", "user", "client", "server", "protocol", "verdict", "duration",
+ROW_HEADERS = ("start (UTC)", "user", "client", "server", "protocol", "verdict", "duration",
                "active", "index", "risk", "key")
 
 
@@ -106,16 +107,25 @@ def _positive(text: str) -> int:
     return value
 
 
-def _progress(enabled: bool) -> Any:
-    """A one-line progress counter on stderr when it is a terminal."""
+def _progress(enabled: bool, unit: str = "sessions") -> Any:
+    """A progress bar on stderr, only when it is a terminal."""
     if not enabled or not sys.stderr.isatty():
         return None
+    return lambda done, total: print(f"\r{progress_line(done, total, unit)}", end="",
+                                     file=sys.stderr, flush=True)
 
-    def show(done: int, total: int | None) -> None:
-        text = f"{done:,}" + (f" / {total:,}" if total else "")
-        print(f"\r{text}", end="", file=sys.stderr, flush=True)
 
-    return show
+def progress_line(done: int, total: int | None, unit: str, width: int = 30) -> str:
+    """`[#########.....]  45%  115.2 / 256.0 MiB`; without a total, just the amount."""
+    def amount(n: int) -> str:
+        return f"{n / 2**20:,.1f}" if unit == "MiB" else f"{n:,}"
+
+    if not total:
+        return f"{amount(done)} {unit}"
+    share = min(1.0, done / total)
+    filled = int(share * width)
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}  "
+            f"{amount(done)} / {amount(total)} {unit}")
 
 
 # -- search ----------------------------------------------------------------------------------
@@ -136,7 +146,9 @@ def _row_cells(row: SessionRow) -> list[object]:
     if row.server_username and row.server_username != row.name:
         user = f"{user} → {row.server_username}"
     server = f"{row.server_address or ''}:{row.server_port or ''}"
-    return [row.start_time, user, row.client_address, server, row.protocol,
+    start = row.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if row.start_time \
+        else ""
+    return [start, user, row.client_address, server, row.protocol,
             row.verdict.normalized if row.verdict else "", row.duration,
             "●" if row.active else "", row.index_status, row.score, row.key]
 
@@ -290,9 +302,10 @@ async def cmd_show(args: argparse.Namespace) -> int:
 
 async def cmd_download(args: argparse.Namespace) -> int:
     dest = args.output or Path.cwd()
-    tick = _progress(True)
+    tick = _progress(True, "MiB")
     template = _player_template(args)
-    async with open_client(args, streaming=args.follow) as client:
+    # Downloads stream: with --demo that needs the loopback server (see open_client).
+    async with open_client(args, streaming=True) as client:
         if args.follow:
             session = await sessions.get_session(client, args.key)
             if not session.body.active:

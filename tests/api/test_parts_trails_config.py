@@ -12,7 +12,7 @@ from spstui.api import configuration as cfg
 from spstui.api import sessions, trails
 from spstui.api.client import Connection, SpsClient
 from spstui.api.errors import ServerError, TransferInterrupted
-from spstui.api.search import SearchQuery, search_page
+from spstui.api.search import SearchQuery, iterate, search_page
 from spstui.simulator import Fault, ManualClock, Simulator
 from spstui.simulator.server import BackgroundServer
 
@@ -231,3 +231,43 @@ def test_diff_and_dotted_keys() -> None:
     assert cfg.parse_value("10.0.0.0/8") == "10.0.0.0/8"
     with pytest.raises(cfg.ConfigError):
         cfg.set_dotted(body, "../x", 1)
+
+
+async def test_follow_reconnects_after_a_drop_and_skips_what_it_already_has(
+        server: BackgroundServer, sim: Simulator, tmp_path: Path) -> None:
+    clock = sim.clock
+    assert isinstance(clock, ManualClock)
+    async with SpsClient(Connection(server.url, "admin", "admin")) as client:
+        key = await first(client, "active:true AND verdict:accept")
+        session = await sessions.get_session(client, key)
+        trail = f"/api/audit/sessions/{key}/audit_trail"
+        sim.faults.append(Fault(path=trail, drop_after=3000))
+        task = asyncio.create_task(trails.follow(client, key, tmp_path))
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if sum(r.path.startswith(trail) for r in sim.request_log) >= 2:
+                break
+        assert session.body.recording.session_id
+        await sessions.terminate(client, session.body.recording.session_id)
+        final = await asyncio.wait_for(task, 10)
+        expected = await client.request("GET", trail, params={"format": "srs"})
+    assert sum(r.path.startswith(trail) for r in sim.request_log) >= 3  # dropped, resumed
+    assert final.read_bytes() == expected.content  # no byte lost or repeated
+
+
+async def test_release_6_0_shapes_work_through_the_client() -> None:
+    from tests.conftest import make_sim
+
+    sim = make_sim(compat="6.0")
+    async with connect(sim) as client:
+        key = await first(client, "protocol:ssh AND verdict:accept AND NOT active:true",
+                          sort=("-duration",))
+        session = await sessions.get_session(client, key)
+        chans = await sessions.channels(client, key)
+        runs = await sessions.indexing(client, key)
+        rows = [row async for row in iterate(client, SearchQuery(q="protocol:telnet"))]
+    assert session.body.indexing is not None and session.body.indexing.href.endswith("/indexer")
+    assert chans[0].start_time is not None and chans[0].start_time == session.body.start_time \
+        .replace(microsecond=0)
+    assert isinstance(runs, list)
+    assert rows and all(r.protocol == "TELNET" for r in rows)

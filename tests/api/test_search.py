@@ -119,3 +119,14 @@ async def test_bad_query_is_reported_with_the_appliance_message(sim: Simulator) 
     async with connect(sim) as client:
         with pytest.raises(InvalidRequest, match="nosuchfield"):
             await search_page(client, SearchQuery(q="nosuchfield:1"))
+
+
+async def test_forced_advanced_search_counts_matches_with_count_endpoint(sim: Simulator) -> None:
+    progress = Progress()
+    query = SearchQuery(q="protocol:ssh", limit=400)
+    async with connect(sim) as client:
+        expected = await count(client, query)
+        keys = [row.key async for row in iterate(client, query, advanced=True,
+                                                  progress=progress)]
+    assert progress.match_count == expected == len(keys)
+    assert any(p.startswith("/api/audit/sessions/_count") for p in searches(sim))

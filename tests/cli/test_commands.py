@@ -26,7 +26,7 @@ def test_search_table_lists_matching_sessions(capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, "--demo", "search", "protocol:telnet", "--limit", "7")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["start", "user", "client"]
+    assert lines[0].split()[:4] == ["start", "(UTC)", "user", "client"]
     assert len(lines) == 2 + 7 and all("TELNET" in line for line in lines[2:])
     assert "7 of" in err
 
@@ -190,3 +190,34 @@ def test_info_lists_every_path_and_the_profiles(capsys: pytest.CaptureFixture[st
     assert code == 0 and info["paths"]["config"] == str(config)
     assert {"config", "cache", "downloads", "themes"} <= set(info["paths"])
     assert info["profiles"] == {"lab": "https://sps.lab"} and info["default_profile"] == "lab"
+
+
+def test_dropped_download_exits_non_zero_and_leaves_no_file(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from spstui.simulator import Fault
+    from spstui.simulator.server import BackgroundServer
+    from tests.conftest import make_sim
+
+    sim = make_sim()
+    monkeypatch.setenv("SPSTUI_PASSWORD", "admin")
+    with BackgroundServer(sim) as server:
+        _, out, _ = run(capsys, "search", "protocol:rdp AND verdict:accept AND NOT active:true",
+                        "--sort", "-duration", "--limit", "1", "--format", "jsonl",
+                        "--url", server.url, "--user", "admin")
+        key = json.loads(out)["key"]
+        sim.faults.append(Fault(path=f"/api/audit/sessions/{key}/audit_trail",
+                                drop_after=100_000))
+        code, out, err = run(capsys, "download", key, "-o", str(tmp_path), "--url", server.url,
+                             "--user", "admin")
+    assert code == 1 and out == ""
+    assert "interrupted" in err and "run the download again" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_line_shows_share_and_amounts() -> None:
+    from spstui.cli.commands import progress_line
+
+    assert progress_line(5, 10, "sessions", width=10) == "[#####.....]  50%  5 / 10 sessions"
+    assert progress_line(3 * 2**20, None, "MiB") == "3.0 MiB"
+    assert progress_line(20, 10, "sessions", width=4) == "[####] 100%  20 / 10 sessions"
