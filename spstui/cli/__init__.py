@@ -57,20 +57,25 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
     return out
 
 
+async def run_tui(args: argparse.Namespace) -> int:
+    """The terminal UI (the default when no command is given)."""
+    from spstui.cli.connect import open_backend
+    from spstui.tui.app import SpsApp
+
+    async with open_backend(args) as backend:
+        subtitle = "demo appliance" if args.demo else (args.url or args.profile or "")
+        await SpsApp(backend, subtitle=subtitle).run_async()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else argv))
     if args.command == "simulator":
         return simulator_cmd.run(args)
-    if args.command is None:
-        if args.demo:
-            return simulator_cmd.run_demo()
-        parser.print_help(sys.stderr)
-        print("\nThe terminal UI is not built yet: try `spstui --demo search` or "
-              "`spstui simulator`.", file=sys.stderr)
-        return 2
+    handler = args.handler if args.command else run_tui
     try:
-        return asyncio.run(args.handler(args))
+        return asyncio.run(handler(args))
     except (SpsError, ConnectError) as err:
         print(f"spstui: {err}", file=sys.stderr)
         return 1

@@ -1,0 +1,169 @@
+"""The browser screen, driven with Textual's pilot against the simulator in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.text import Text
+from textual.widgets import DataTable, Input, Static
+
+from spstui.api.client import Connection, SpsClient
+from spstui.api.search import SearchQuery, search_page
+from spstui.backend import Backend
+from spstui.cache import CacheStore
+from spstui.simulator import Simulator
+from spstui.tui.app import SpsApp
+from spstui.tui.browser import BrowserScreen
+from spstui.tui.detail import DetailPane
+from tests.conftest import make_sim
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+async def backend(sim: Simulator, tmp_path: Path) -> AsyncIterator[Backend]:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        yield Backend(client, cache)
+    await client.aclose()
+
+
+def screen_of(app: SpsApp) -> BrowserScreen:
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen)
+    return screen
+
+
+def status(app: SpsApp) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+async def settle(pilot: object, app: SpsApp) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_first_page_is_shown_with_a_status_line(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=100)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#sessions", DataTable)
+        assert table.row_count == 100
+        assert status(app).startswith("1–100 of 3,0")
+
+
+async def test_submitted_query_replaces_the_rows(backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        assert app.focused is not None and app.focused.id == "q"
+        await pilot.press(*"protocol:telnet")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        table = app.screen.query_one("#sessions", DataTable)
+        protocols = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+    assert protocols == {"TELNET"}
+
+
+async def test_syntax_error_is_shown_while_typing_and_not_sent(backend: Backend,
+                                                              sim: Simulator) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        sent_before = len(sim.request_log)
+        await pilot.press("slash", *"protocol:(ssh")
+        await pilot.pause()
+        error = str(app.screen.query_one("#query-error", Static).render())
+        await pilot.press("enter")
+        await settle(pilot, app)
+        searches = [r for r in list(sim.request_log)[sent_before:]
+                    if r.path.startswith("/api/audit/sessions?")]
+    assert "ends too early" in error
+    assert searches == []
+
+
+async def test_appliance_error_for_a_query_is_shown_not_crashed(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"nosuchfield:1", "enter")
+        await settle(pilot, app)
+        error = str(app.screen.query_one("#query-error", Static).render())
+        still_browsing = isinstance(app.screen, BrowserScreen)
+    assert "nosuchfield" in error and still_browsing
+
+
+async def test_brackets_page_forward_and_back(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=100)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        first_page = list(screen_of(app).keys)
+        await pilot.press("right_square_bracket")
+        await settle(pilot, app)
+        assert status(app).startswith("101–200 of")
+        second_page = list(screen_of(app).keys)
+        await pilot.press("left_square_bracket")
+        await settle(pilot, app)
+        assert screen_of(app).keys == first_page
+    assert not set(first_page) & set(second_page)
+
+
+async def test_tab_moves_between_the_query_inputs(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", "tab")
+        assert app.focused is not None and app.focused.id == "start"
+
+
+async def test_recorded_escape_sequences_and_markup_are_shown_literally(
+        sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    page = await search_page(client, SearchQuery(q="verdict:accept",
+                                                 content="owned OR ALERT OR evil OR bold OR link",
+                                                 limit=1))
+    assert page.items, "the simulated data holds hostile recorded content"
+    hostile_key = page.items[0].key
+    with CacheStore(tmp_path / "c.sqlite3") as cache:
+        app = SpsApp(Backend(client, cache), page_size=20)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            screen_of(app).load_detail(hostile_key)
+            await settle(pilot, app)
+            await pilot.press("3")
+            await pilot.pause()
+            events = app.screen.query_one(DetailPane).query_one("#table-events", DataTable)
+            cells = [events.get_row_at(i) for i in range(events.row_count)]
+    await client.aclose()
+    texts = [c.plain for row in cells for c in row if isinstance(c, Text)]
+    assert texts and not any("\x1b" in t or "\x07" in t for t in texts)
+    assert any("\\x1b" in t or "[bold" in t or "[link=" in t or "[red]" in t for t in texts)
+    # Markup-like text is kept as text: no span styles come from the recorded content.
+    assert all(not c.spans for row in cells for c in row if isinstance(c, Text))
+
+
+async def test_detail_shows_overview_groups_for_the_highlighted_session(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = screen_of(app).keys[0]
+        await pilot.press("j", "k")
+        await settle(pilot, app)
+        overview = app.screen.query_one("#table-overview", DataTable)
+        cells = [str(overview.get_row_at(i)[0]).strip() for i in range(overview.row_count)]
+        values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
+    assert {"Quick look", "Network", "Recording and archive", "Analytics"} <= set(cells)
+    assert key in values
+
+
+def test_make_sim_is_deterministic_for_screens() -> None:
+    a, b = make_sim(), make_sim()
+    assert [a.store.key(s) for s in a.store.sessions[:5]] == \
+        [b.store.key(s) for s in b.store.sessions[:5]]
