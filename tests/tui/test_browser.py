@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from rich.text import Text
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from spstui.api.client import Connection, SpsClient
 from spstui.api.search import SearchQuery, search_page
