@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 
 from spstui.api.models import SessionRow
-from spstui.output import safe_text
+from spstui.output import safe_text, truncate
 
 INTERESTING_COMMANDS = ("chmod", "ssh", "shutdown", "sudo", "su", "mount", "adduser",
                         "addgroup")
@@ -38,9 +38,14 @@ def duration(seconds: int | None) -> str:
 
 
 VERDICT_STYLES = {"accept": "", "accept-terminated": "yellow"}
+VERDICT_LABELS = {"accept-terminated": "terminated", "user-mapping-fail": "map-fail"}
 
-COLUMNS = ("start (UTC)", "user", "client → server", "proto", "verdict", "duration", "●",
+COLUMNS = ("start (UTC)", "user", "client → server", "proto", "verdict", "time", "●",
            "index", "risk")
+# Short labels keep the table narrow enough to sit beside the detail pane.
+INDEX_LABELS = {"CHANNEL_OPEN": "open", "NOT_INDEXED": "queued", "INDEXING_IN_PROGRESS": "indexing",
+                "INDEXED": "indexed", "INDEXING_NOT_REQUIRED": "n/a", "INDEXING_FAILED": "failed",
+                "NO_TRAIL": "no trail"}
 
 
 def row_cells(row: SessionRow) -> list[Text]:
@@ -48,18 +53,19 @@ def row_cells(row: SessionRow) -> list[Text]:
     if row.server_username and row.server_username != row.name:
         user = f"{user} → {row.server_username}"
     route = f"{row.client_address or '?'} → {row.server_address or '?'}:{row.server_port or ''}"
+    start = row.start_time.astimezone(UTC).strftime("%m-%d %H:%M") if row.start_time else ""
     verdict = row.verdict.normalized if row.verdict else ""
     verdict_style = VERDICT_STYLES.get(verdict, "red")
     risk = row.score
     return [
-        literal(when(row.start_time)),
-        literal(user),
-        literal(route),
+        literal(start),
+        literal(truncate(safe_text(user), 18)),
+        literal(truncate(safe_text(route), 28)),
         literal(row.protocol),
-        literal(verdict, verdict_style),
+        literal(VERDICT_LABELS.get(verdict, verdict), verdict_style),
         literal(duration(row.duration)),
         literal("●" if row.active else "", "green"),
-        literal(row.index_status),
+        literal(INDEX_LABELS.get(row.index_status or "", row.index_status)),
         literal("" if risk is None else risk, "bold red" if (risk or 0) >= 60 else ""),
     ]
 

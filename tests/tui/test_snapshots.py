@@ -1,0 +1,44 @@
+"""Stable screenshots (fixed size, seed and clock) of the screens built so far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from spstui.api.client import Connection, SpsClient
+from spstui.backend import Backend
+from spstui.cache import CacheStore
+from spstui.simulator import Simulator
+from spstui.tui.app import SpsApp
+
+SIZE = (160, 45)
+
+
+def demo_app(sim: Simulator, tmp_path: Path) -> SpsApp:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    return SpsApp(Backend(client, CacheStore(tmp_path / "cache.sqlite3")), page_size=50)
+
+
+async def loaded(pilot: Any) -> None:
+    """Let the first page and the first session's details arrive."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def test_browser_with_details(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, run_before=loaded)
+
+
+def test_events_tab(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    async def events(pilot: Any) -> None:
+        await loaded(pilot)
+        await pilot.press("j", "j")
+        await loaded(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, run_before=events)
