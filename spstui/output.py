@@ -60,6 +60,7 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str],
           max_width: int = 48) -> str:
     """A plain aligned table of sanitised cells."""
     cells = [[truncate(safe_text(c), max_width) for c in row] for row in rows]
+    headers = [safe_text(h) for h in headers]  # part keys come from the appliance too
     widths = [cell_len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -51,7 +50,7 @@ class Connection:
 
     url: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     ca_bundle: str | None = None
     insecure: bool = False
     client_cert: str | None = None  # certificate login (?type=x509)
@@ -85,10 +84,7 @@ class SpsClient:
         self._sleep = sleep
         self._login_lock = asyncio.Lock()
         self._logged_in = False
-        # Advanced search tells clients apart by Remote-Addr and User-Agent; a per-run
-        # tag keeps two spstui processes on one jump host from sharing a snapshot.
-        self.search_identity = {"Remote-Addr": _local_address(),
-                                "User-Agent": f"{USER_AGENT} (run {secrets.token_hex(4)})"}
+        self._search_identity: dict[str, str] | None = None
         self.http = httpx.AsyncClient(
             base_url=conn.url.rstrip("/"),
             transport=transport,
@@ -99,6 +95,20 @@ class SpsClient:
         )
         if conn.insecure:
             self.warn(INSECURE_WARNING)
+        host = httpx.URL(conn.url).host
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        if transport is None and conn.url.lower().startswith("http://") and conn.password \
+                and not loopback:
+            self.warn(f"{conn.url} is plain HTTP: the password and session cookie travel "
+                      "unencrypted. Use https:// for a real appliance.")
+
+    @property
+    def search_identity(self) -> dict[str, str]:
+        """Advanced search tells clients apart by Remote-Addr and User-Agent (the quota
+        of one open snapshot applies per identity; iterate() waits it out)."""
+        if self._search_identity is None:
+            self._search_identity = {"Remote-Addr": _local_address(), "User-Agent": USER_AGENT}
+        return self._search_identity
 
     async def __aenter__(self) -> SpsClient:
         return self

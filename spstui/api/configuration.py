@@ -154,18 +154,22 @@ def set_dotted(body: dict[str, Any], dotted: str, value: Any) -> None:
         raise ConfigError(f"'{dotted}' is not a dotted key such as remote_access.enabled")
     node: Any = body
     parts = dotted.split(".")
-    for part in parts[:-1]:
+    try:
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                node = node[int(part)]
+                continue
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict | list):
+                raise ConfigError(f"{dotted}: '{part}' holds a value, not an object")
+        last = parts[-1]
         if isinstance(node, list):
-            node = node[int(part)]
-            continue
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict | list):
-            raise ConfigError(f"{dotted}: '{part}' holds a value, not an object")
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+            node[int(last)] = value
+        else:
+            node[last] = value
+    except (ValueError, IndexError):
+        raise ConfigError(f"{dotted}: a list position must be a number within the list") \
+            from None
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,11 @@ async def change(client: SpsClient, path: str, edit: Callable[[dict[str, Any]], 
         if not answer:
             return []
     async with transaction(client) as tx:
+        # The diff was shown against what we read before the transaction: make sure
+        # nobody changed it meanwhile, or we would silently undo their change.
+        if await read(client, path) != current:
+            raise ConfigError(f"{path} was changed by someone else meanwhile; nothing was "
+                              "saved. Run the change again to see the new values.")
         await tx.put(path, body)
         await tx.commit(message)
     return changes

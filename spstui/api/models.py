@@ -245,6 +245,22 @@ class Session(Model):
     key: str
     body: SessionBody
     meta: dict[str, Any] = {}
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: ModelWrapValidatorHandler[Session]) -> Session:
+        if isinstance(data, Session):
+            return data
+        session = handler(data)
+        session._raw = dict(data) if isinstance(data, dict) else {}
+        return session
+
+    @property
+    def raw_body(self) -> dict[str, Any]:
+        """The body exactly as the appliance sent it (for exact JSON output)."""
+        body = self._raw.get("body")
+        return dict(body) if isinstance(body, dict) else self.body.model_dump(mode="json")
 
 
 def _lift_body(data: Any) -> Any:

@@ -143,11 +143,28 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
     prog = progress or Progress()
     tell = notice or (lambda message: None)
     nap = sleep or asyncio.sleep
+    # New sessions keep arriving while we page: oldest first, they land after the
+    # pages already read instead of shifting them; `seen` drops any repeat anyway.
+    if not query.sort:
+        query = replace(query, sort=("start_time",))
+    seen: set[str] = set()
 
     def say(message: str) -> None:
         prog.notices.append(message)
         tell(message)
 
+    async for item in _iterate(client, query, advanced, prog, say, nap):
+        key = str(item.get("key"))
+        if key in seen:
+            continue
+        seen.add(key)
+        prog.fetched += 1
+        yield item
+
+
+async def _iterate(client: SpsClient, query: SearchQuery, advanced: bool | None,
+                   prog: Progress, say: Notice, nap: Callable[[float], Any],
+                   ) -> AsyncIterator[dict[str, Any]]:
     if not advanced:
         doc = await page_document(client, query, 0)
         prog.pages += 1
@@ -158,7 +175,6 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
             while True:
                 items = doc["items"]
                 for item in items:
-                    prog.fetched += 1
                     yield item
                 offset += len(items)
                 if (not items or doc.get("meta", {}).get("next") is None
@@ -169,8 +185,19 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
         say(f"{total:,} matches: more than basic search reaches ({BASIC_SEARCH_CAP:,}); "
             "continuing with advanced search.")
     prog.advanced = True
-    async for item in _advanced(client, query, prog, say, nap):
-        yield item
+    try:
+        async for item in _advanced(client, query, prog, say, nap):
+            yield item
+    except NotFound as err:
+        if prog.snapshots or err.code == "SearchQuerySnapshotNotFound":
+            raise
+        # Releases before advanced search (6.0) have no _snapshot: give what basic
+        # search reaches, and say plainly that it is not everything.
+        say(f"This appliance has no advanced search: only the first {BASIC_SEARCH_CAP:,} "
+            f"of {prog.match_count or 0:,} matches can be listed.")
+        prog.advanced = False
+        async for item in _iterate(client, query, False, prog, say, nap):
+            yield item
 
 
 async def _open_snapshot(client: SpsClient, prog: Progress, say: Notice,
@@ -220,7 +247,6 @@ async def _advanced(client: SpsClient, query: SearchQuery, prog: Progress, say: 
         meta = doc.get("meta") or {}
         prog.pages += 1
         for item in items:
-            prog.fetched += 1
             yield item
         if not items or meta.get("next") is None or meta.get("search_after") is None:
             return

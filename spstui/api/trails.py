@@ -8,6 +8,7 @@ it while it grows) and renames it to `<name>.srs` once the session has ended.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
@@ -17,6 +18,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -39,11 +41,23 @@ def safe_filename(key: str, extension: str) -> str:
     return f"{name}.{extension}"
 
 
-def _target(key: str, dest: Path, extension: str) -> Path:
-    return dest / safe_filename(key, extension) if dest.is_dir() else dest
+def _target(key: str, dest: Path | str, extension: str) -> Path:
+    """A folder (existing, or written with a trailing separator) gets a file named
+    after the session; anything else is the file name itself."""
+    text = str(dest)
+    path = Path(text).expanduser()
+    if path.is_dir() or text.endswith(("/", os.sep)):
+        path.mkdir(parents=True, exist_ok=True)
+        return path / safe_filename(key, extension)
+    return path
 
 
-async def download(client: SpsClient, key: str, dest: Path, *, srs: bool = False,
+def _private_open(path: Path) -> BinaryIO:
+    """Trails hold privileged sessions: readable by their owner only."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
+async def download(client: SpsClient, key: str, dest: Path | str, *, srs: bool = False,
                    progress: Progress | None = None) -> Path:
     """Download a session's trail to `dest` (a folder or a file name)."""
     extension = "srs" if srs else "zat"
@@ -52,7 +66,7 @@ async def download(client: SpsClient, key: str, dest: Path, *, srs: bool = False
     written = 0
     params = {"format": "srs"} if srs else None
     try:
-        with part.open("wb") as out:
+        with _private_open(part) as out:
             async with client.stream(session_path(key, "audit_trail"), params) as response:
                 total = _length(response)
                 async for chunk in response.aiter_bytes():
@@ -83,7 +97,8 @@ def _length(response: httpx.Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def follow(client: SpsClient, key: str, dest: Path, *, progress: Progress | None = None,
+async def follow(client: SpsClient, key: str, dest: Path | str, *,
+                 progress: Progress | None = None,
                  on_file: Callable[[Path], None] | None = None, reconnects: int = 5) -> Path:
     """Follow an active session in .srs follow mode until it ends.
 
@@ -96,7 +111,7 @@ async def follow(client: SpsClient, key: str, dest: Path, *, progress: Progress 
     written = 0
     failures = 0
     announced = False
-    with live.open("wb") as out:
+    with _private_open(live) as out:
         while True:
             skip = written
             try:
@@ -117,20 +132,31 @@ async def follow(client: SpsClient, key: str, dest: Path, *, progress: Progress 
                             on_file(live)
                         if progress:
                             progress(written, None)
-                break  # the appliance closed the stream: the session has ended
-            except (httpx.TransportError, TransferInterrupted) as err:
+            except (httpx.TransportError, TransferInterrupted, SpsError) as err:
+                if isinstance(err, SpsError) and err.status is not None:
+                    raise  # the appliance said no: not a dropped connection
                 failures += 1
                 if failures > reconnects:
                     raise TransferInterrupted(
                         f"Following {key} failed after {failures} attempts: {err}.",
                         hint=f"What arrived so far is in {live}.") from err
-            except SpsError as err:
-                if err.status is None and failures < reconnects:
-                    failures += 1
-                    continue
-                raise
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** (failures - 1)))
+                continue
+            # The stream ended cleanly; a proxy closing an idle connection looks the
+            # same, so ask whether the session has really ended before finishing.
+            if not await _still_active(client, key):
+                break
     os.replace(live, final)
     return final
+
+
+async def _still_active(client: SpsClient, key: str) -> bool:
+    from spstui.api.sessions import get_session
+
+    try:
+        return (await get_session(client, key)).body.active
+    except SpsError:
+        return False  # cannot tell: keep what we have rather than loop
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from spstui import __version__
 from spstui.api.errors import SpsError
 from spstui.cli import commands, simulator_cmd
 from spstui.cli.connect import ConnectError, add_connection_options
+from spstui.output import safe_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(handler(args))
     except (SpsError, ConnectError) as err:
-        print(f"spstui: {err}", file=sys.stderr)
+        # Error texts quote the appliance, so they are untrusted too.
+        print(f"spstui: {safe_text(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("spstui: interrupted", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -66,8 +67,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mode.add_argument("--srs", action="store_true", help="the .srs format")
     mode.add_argument("--follow", action="store_true",
                       help="follow an active session (.srs follow mode) until it ends")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="file or folder (default: the current folder)")
+    p.add_argument("-o", "--output", default=None,
+                   help="file, or folder (ending in /); default: the profile's download_dir "
+                   "(your downloads folder)")
     p.add_argument("--play", action="store_true", help="open it in Safeguard Desktop Player")
     p.set_defaults(handler=cmd_download)
 
@@ -170,7 +172,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
         return 0
     rows, match_count, freshness = await _search_pages(args, query)
     if freshness is not None and freshness.stale:
-        print(f"spstui: showing cached results, {freshness.describe(time.time())}",
+        print(f"spstui: showing cached results, {safe_text(freshness.describe(time.time()))}",
               file=sys.stderr)
     records = [_row_record(r) for r in rows]
     if args.format == "json":
@@ -181,10 +183,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     elif args.format == "jsonl":
         write_jsonl(records)
     elif args.format == "csv":
-        headers = sorted({k for rec in records for k in rec} - {"key"})
-        text = csv_text([[rec.get("key"), *(rec.get(h) for h in headers)] for rec in records],
-                        ["key", *headers])
-        sys.stdout.write(csv_for_terminal(text, sys.stdout))
+        sys.stdout.write(csv_for_terminal(records_csv(records), sys.stdout))
     else:
         print(table([_row_cells(r) for r in rows], ROW_HEADERS))
         print(f"\n{len(rows):,} of {match_count or 0:,} matching sessions", file=sys.stderr)
@@ -220,7 +219,7 @@ async def _search_all(args: argparse.Namespace, query: SearchQuery) -> int:
     tick = _progress(True)
 
     def tell(message: str) -> None:
-        print(f"spstui: {message}", file=sys.stderr)
+        print(f"spstui: {safe_text(message)}", file=sys.stderr)
 
     records: list[dict[str, Any]] = []
     async with open_client(args) as client:
@@ -238,15 +237,26 @@ async def _search_all(args: argparse.Namespace, query: SearchQuery) -> int:
     if args.format == "json":
         write_json({"match_count": progress.match_count, "items": records})
     elif args.format == "csv":
-        headers = sorted({k for rec in records for k in rec} - {"key"})
-        text = csv_text([[rec.get("key"), *(rec.get(h) for h in headers)] for rec in records],
-                        ["key", *headers])
-        sys.stdout.write(csv_for_terminal(text, sys.stdout))
+        sys.stdout.write(csv_for_terminal(records_csv(records), sys.stdout))
     elif args.format == "table":
         rows = [SessionRow.model_validate({"key": r["key"], **r}) for r in records]
         print(table([_row_cells(r) for r in rows], ROW_HEADERS))
         print(f"\n{len(rows):,} matching sessions", file=sys.stderr)
     return 0
+
+
+def records_csv(records: list[dict[str, Any]]) -> str:
+    """CSV of result records; a list value gives one row per item (as the appliance's
+    own CSV does), never a Python list written into a cell."""
+    import itertools
+
+    headers = sorted({k for rec in records for k in rec} - {"key"})
+    rows = []
+    for rec in records:
+        columns = [v if isinstance(v, list) else [v] for v in (rec.get(h) for h in headers)]
+        for combo in itertools.product(*(c or [None] for c in columns)):
+            rows.append([rec.get("key"), *combo])
+    return csv_text(rows, ["key", *headers])
 
 
 # -- show ------------------------------------------------------------------------------------
@@ -280,10 +290,10 @@ async def cmd_show(args: argparse.Namespace) -> int:
             if getattr(args, option):
                 parts[option], _ = await backend.part(args.key, part)
     if freshness.stale:
-        print(f"spstui: showing a cached copy, {freshness.describe(time.time())}",
+        print(f"spstui: showing a cached copy, {safe_text(freshness.describe(time.time()))}",
               file=sys.stderr)
     if args.format == "json":
-        write_json({"key": session.key, "body": session.body.model_dump(mode="json"),
+        write_json({"key": session.key, "body": session.raw_body,
                     **{name: [p.model_dump(mode="json", exclude_none=True) for p in items]
                        for name, items in parts.items()}})
         return 0
@@ -301,7 +311,7 @@ async def cmd_show(args: argparse.Namespace) -> int:
 # -- download / terminate ---------------------------------------------------------------------
 
 async def cmd_download(args: argparse.Namespace) -> int:
-    dest = args.output or Path.cwd()
+    dest = args.output or _download_dir(args) or Path.cwd()
     tick = _progress(True, "MiB")
     template = _player_template(args)
     # Downloads stream: with --demo that needs the loopback server (see open_client).
@@ -329,6 +339,15 @@ async def cmd_download(args: argparse.Namespace) -> int:
         launch = trails.launch_player(template, path)
         print(f"spstui: {launch.message}", file=sys.stderr)
     return 0
+
+
+def _download_dir(args: argparse.Namespace) -> str | None:
+    if args.demo:
+        return None
+    from spstui.cli.connect import resolve_profile
+
+    folder = resolve_profile(args).download_dir
+    return f"{folder}{os.sep}" if folder else None
 
 
 def _player_template(args: argparse.Namespace) -> str | None:
@@ -361,7 +380,8 @@ async def cmd_terminate(args: argparse.Namespace) -> int:
             print(f"spstui: session {safe_text(args.key)} is not active.", file=sys.stderr)
             return 1
         who = safe_text(f"{body.user.name} → {body.server.label if body.server else '?'}")
-        if not _confirm(f"Terminate the active {body.protocol} session of {who}?", args.yes):
+        question = f"Terminate the active {safe_text(body.protocol)} session of {who}?"
+        if not _confirm(question, args.yes):
             return 1
         await sessions.terminate(client, body.recording.session_id or args.key)
     print(f"terminated {safe_text(args.key)}")
@@ -369,6 +389,13 @@ async def cmd_terminate(args: argparse.Namespace) -> int:
 
 
 # -- config -----------------------------------------------------------------------------------
+
+def _assignment(item: str) -> tuple[str, Any]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise cfg.ConfigError(f"'{item}' is not KEY=VALUE (e.g. number_of_workers=4)")
+    return key.strip(), cfg.parse_value(value)
+
 
 def _flatten(body: Any, prefix: str = "") -> list[tuple[str, object]]:
     if isinstance(body, dict):
@@ -389,29 +416,33 @@ async def cmd_config(args: argparse.Namespace) -> int:
             else:
                 print(table(_flatten(body), ("key", "value"), max_width=100))
             return 0
-        edits: list[tuple[str, Any]] = []
-        for item in args.assignments:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise cfg.ConfigError(f"'{item}' is not KEY=VALUE")
-            edits.append((key.strip(), cfg.parse_value(value)))
+        try:
+            edits = [_assignment(item) for item in args.assignments]
+        except cfg.ConfigError as err:
+            print(f"spstui: {safe_text(err)}", file=sys.stderr)
+            return 2
+        confirmed = True
 
         def edit(body: dict[str, Any]) -> None:
             for key, value in edits:
                 cfg.set_dotted(body, key, value)
 
         def confirm(changes: list[cfg.Change]) -> bool:
+            nonlocal confirmed
             for change in changes:
                 print(f"  {safe_text(change)}")
             if args.dry_run:
                 print("(dry run: nothing changed)")
                 return False
-            return _confirm("Apply these changes?", args.yes)
+            confirmed = _confirm("Apply these changes?", args.yes)
+            return confirmed
 
         try:
             changes = await cfg.change(client, path, edit, confirm)
         except cfg.ConfigError as err:
             raise SpsError(f"Invalid {args.object} configuration: {err}") from None
+    if not confirmed:
+        return 1
     if changes:
         print(f"committed {len(changes)} change(s)")
     elif not args.dry_run:
@@ -425,9 +456,10 @@ async def cmd_info(args: argparse.Namespace) -> int:
     import platform
 
     from spstui import __version__
+    from spstui.cache.paths import cache_dir
     from spstui.settings import SettingsError, load_settings, paths
 
-    where = paths()
+    where = {**paths(), "cache": cache_dir()}  # SPSTUI_CACHE_DIR may move it
     try:
         settings = load_settings()
         profiles = {name: p.url for name, p in settings.profiles.items()}

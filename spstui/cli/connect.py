@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,12 +97,23 @@ async def open_backend(args: argparse.Namespace, *, streaming: bool = False
     """Client and cache together; --offline answers from the cache alone."""
     from spstui.cache import CacheStore, default_path
 
-    with CacheStore(default_path(cache_name(args)), warn=warn) as cache:
+    try:
+        cache: CacheStore | None = CacheStore(default_path(cache_name(args)), warn=warn)
+    except (OSError, sqlite3.Error) as err:
+        if args.offline:
+            raise ConnectError(f"The cache cannot be opened ({err}); offline mode needs it.") \
+                from None
+        warn(f"the cache cannot be used ({err}); continuing without it.")
+        cache = None
+    try:
         if args.offline:
             yield Backend(None, cache, offline=True)
             return
         async with open_client(args, streaming=streaming) as client:
             yield Backend(client, cache)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def resolve_connection(args: argparse.Namespace) -> Connection:

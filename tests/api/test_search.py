@@ -130,3 +130,25 @@ async def test_forced_advanced_search_counts_matches_with_count_endpoint(sim: Si
                                                   progress=progress)]
     assert progress.match_count == expected == len(keys)
     assert any(p.startswith("/api/audit/sessions/_count") for p in searches(sim))
+
+
+async def test_every_match_once_while_new_sessions_keep_arriving() -> None:
+    sim = make_sim(sessions=3000, active_ratio=0.05)
+    clock = sim.clock
+    assert isinstance(clock, ManualClock)
+    keys: list[str] = []
+    async with connect(sim) as client:
+        async for row in iterate(client, SearchQuery(limit=200)):
+            keys.append(row.key)
+            if len(keys) % 200 == 0:
+                clock.advance(600)  # sessions start (and end) between pages
+    assert len(keys) == len(set(keys)) >= 3000
+
+
+async def test_release_without_advanced_search_lists_what_basic_search_reaches() -> None:
+    sim = make_sim(sessions=10_300, active_ratio=0.0, compat="6.0")
+    notices: list[str] = []
+    async with connect(sim) as client:
+        keys = [row.key async for row in iterate(client, SearchQuery(), notice=notices.append)]
+    assert len(keys) == len(set(keys)) == 10_000
+    assert any("no advanced search" in n for n in notices)

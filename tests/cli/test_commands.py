@@ -221,3 +221,55 @@ def test_progress_line_shows_share_and_amounts() -> None:
     assert progress_line(5, 10, "sessions", width=10) == "[#####.....]  50%  5 / 10 sessions"
     assert progress_line(3 * 2**20, None, "MiB") == "3.0 MiB"
     assert progress_line(20, 10, "sessions", width=4) == "[####] 100%  20 / 10 sessions"
+
+
+def test_local_csv_gives_one_row_per_list_value() -> None:
+    from spstui.cli.commands import records_csv
+
+    text = records_csv([{"key": "a", "analytics.interesting_events": ["sudo", "chmod"],
+                         "protocol": "SSH"}, {"key": "b", "protocol": "RDP",
+                                              "analytics.interesting_events": []}])
+    assert text.splitlines() == ['"key","analytics.interesting_events","protocol"',
+                                 '"a","sudo","SSH"', '"a","chmod","SSH"', '"b","","RDP"']
+
+
+def test_hostile_error_text_from_the_appliance_is_escaped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "show", "bad\x1b]0;pwned\x07key", "--demo")
+    assert code == 1
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b" in err
+
+
+def test_config_set_usage_mistakes_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "config", "indexer", "set", "foo", "--demo")
+    assert code == 2 and "KEY=VALUE" in err
+    code, _, err = run(capsys, "config", "indexer", "set", "decryption_keys.x.y=1", "--yes",
+                       "--demo")
+    assert code == 1 and "list position" in err
+
+
+def test_unconfirmed_config_change_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "config", "indexer", "set", "number_of_workers=3", "--demo")
+    assert code == 1 and "number_of_workers: 2 -> 3" in out and "--yes" in err
+
+
+def test_download_into_a_new_folder_written_with_a_slash(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = keys(capsys, "verdict:accept AND protocol:ssh AND NOT active:true", "--limit", "1")[0]
+    folder = tmp_path / "trails"
+    code, out, _ = run(capsys, "download", key, "-o", f"{folder}/", "--demo")
+    path = Path(out.strip())
+    assert code == 0 and path.parent == folder and path.name == f"{key}.zat"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_show_json_body_is_exactly_what_the_appliance_sent(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    key = keys(capsys, "verdict:accept AND NOT active:true", "--limit", "1")[0]
+    code, out, _ = run(capsys, "show", key, "--format", "json", "--demo")
+    body = json.loads(out)["body"]
+    assert code == 0
+    # The appliance writes milliseconds and an explicit offset; a re-serialised
+    # datetime would read ".123000+00:00".
+    assert body["start_time"].endswith("+00:00") and len(body["start_time"]) == 29
+    assert "indexing" in body and body["recording"]["session_id"]
