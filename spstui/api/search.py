@@ -7,6 +7,7 @@ and `search_after`) when there are more, or when asked to.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -138,8 +139,6 @@ async def iterate_items(client: SpsClient, query: SearchQuery, *,
     search beyond that (or when `advanced` is True). Waits out the snapshot
     quota, reopens an expired snapshot and resumes after the last sort key.
     """
-    import asyncio
-
     prog = progress or Progress()
     tell = notice or (lambda message: None)
     nap = sleep or asyncio.sleep

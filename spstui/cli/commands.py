@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -17,7 +18,13 @@ from spstui.api import sessions, trails
 from spstui.api.dates import resolve_date
 from spstui.api.errors import SpsError
 from spstui.api.models import Session, SessionRow
-from spstui.api.search import Progress, SearchQuery, csv_page, iterate_items
+from spstui.api.search import (
+    BASIC_SEARCH_CAP,
+    Progress,
+    SearchQuery,
+    csv_page,
+    iterate_items,
+)
 from spstui.backend import Freshness
 from spstui.cli.connect import add_connection_options, cache_name, open_backend, open_client
 from spstui.output import (
@@ -174,20 +181,30 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if freshness is not None and freshness.stale:
         print(f"spstui: showing cached results, {safe_text(freshness.describe(time.time()))}",
               file=sys.stderr)
-    records = [_row_record(r) for r in rows]
-    if args.format == "json":
+    cached = None
+    if freshness is not None and freshness.stale:
+        cached = {"fetched_at": freshness.fetched_at, "reason": freshness.reason}
+    _write_results(args.format, [_row_record(r) for r in rows], match_count, cached)
+    return 0
+
+
+def _write_results(fmt: str, records: list[dict[str, Any]], match_count: int | None,
+                   cached: dict[str, Any] | None = None) -> None:
+    """Search results (key plus the appliance's fields) in the chosen format."""
+    if fmt == "json":
         doc: dict[str, Any] = {"match_count": match_count, "items": records}
-        if freshness is not None and freshness.stale:
-            doc["cached"] = {"fetched_at": freshness.fetched_at, "reason": freshness.reason}
+        if cached:
+            doc["cached"] = cached
         write_json(doc)
-    elif args.format == "jsonl":
+    elif fmt == "jsonl":
         write_jsonl(records)
-    elif args.format == "csv":
+    elif fmt == "csv":
         sys.stdout.write(csv_for_terminal(records_csv(records), sys.stdout))
     else:
+        rows = [SessionRow.model_validate(r) for r in records]
         print(table([_row_cells(r) for r in rows], ROW_HEADERS))
-        print(f"\n{len(rows):,} of {match_count or 0:,} matching sessions", file=sys.stderr)
-    return 0
+        print(f"\n{len(rows):,} of {match_count or len(rows):,} matching sessions",
+              file=sys.stderr)
 
 
 async def _search_pages(args: argparse.Namespace, query: SearchQuery
@@ -207,8 +224,11 @@ async def _search_pages(args: argparse.Namespace, query: SearchQuery
             match_count = page.meta.match_count
             rows.extend(page.items)
             offset += len(page.items)
-            if not page.items or offset >= min(match_count or 0, 10_000 if not
-                                               fresh.stale else match_count or 0):
+            # Basic search reaches the first 10,000; the cache answers all it holds.
+            reachable = match_count or 0
+            if not fresh.stale:
+                reachable = min(reachable, BASIC_SEARCH_CAP)
+            if not page.items or offset >= reachable:
                 break
     return rows[:wanted] if wanted else rows, match_count, freshness
 
@@ -234,22 +254,14 @@ async def _search_all(args: argparse.Namespace, query: SearchQuery) -> int:
                 tick(progress.fetched, progress.match_count)
     if tick:
         print(file=sys.stderr)
-    if args.format == "json":
-        write_json({"match_count": progress.match_count, "items": records})
-    elif args.format == "csv":
-        sys.stdout.write(csv_for_terminal(records_csv(records), sys.stdout))
-    elif args.format == "table":
-        rows = [SessionRow.model_validate({"key": r["key"], **r}) for r in records]
-        print(table([_row_cells(r) for r in rows], ROW_HEADERS))
-        print(f"\n{len(rows):,} matching sessions", file=sys.stderr)
+    if args.format != "jsonl":  # jsonl was streamed above
+        _write_results(args.format, records, progress.match_count)
     return 0
 
 
 def records_csv(records: list[dict[str, Any]]) -> str:
     """CSV of result records; a list value gives one row per item (as the appliance's
     own CSV does), never a Python list written into a cell."""
-    import itertools
-
     headers = sorted({k for rec in records for k in rec} - {"key"})
     rows = []
     for rec in records:

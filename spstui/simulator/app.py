@@ -103,9 +103,6 @@ class Simulator:
                            {"key": ident})
         return s
 
-    def key_of(self, s: Session) -> str:
-        return self.store.key(s)
-
 
 class _Middleware:
     """Request log, artificial latency and fault injection around the app."""

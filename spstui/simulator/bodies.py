@@ -12,7 +12,7 @@ from typing import Any
 from spstui.simulator import events as ev
 from spstui.simulator import vocab
 from spstui.simulator.dates import iso, iso_z
-from spstui.simulator.fields import _target_ip
+from spstui.simulator.fields import target_ip
 from spstui.simulator.sessions import DAY, SPS_IP, Session, SessionStore
 
 NODE_ID = "6fed7872-065e-41d2-9cfa-ba75e8cad901"
@@ -54,7 +54,7 @@ def session_body(store: SessionStore, s: Session, t: float, compat: str) -> dict
         "index_status": status,
         "server_local": _endpoint(SPS_IP, SPS_IP, vocab.SERVICE_PORTS[s.protocol]),
         "session_id": store.session_id(s),
-        "target": _endpoint(_target_ip(s), _target_ip(s), s.server_port),
+        "target": _endpoint(target_ip(s), target_ip(s), s.server_port),
         "verdict": vocab.VERDICT_TEXT[s.verdict],
         "window_title_extracted": graphical and extracted,
     }

@@ -36,7 +36,7 @@ def _verdict(store: SessionStore, s: Session, t: float) -> str:
     return s.verdict.upper().replace("-", "_")
 
 
-def _target_ip(s: Session) -> str:
+def target_ip(s: Session) -> str:
     return s.server.ip if s.transparent else SPS_IP
 
 
@@ -62,7 +62,7 @@ FIELDS: dict[str, Field] = {
         Field("server_username", "Server username", "keyword", lambda st, s, t: s.server_user),
         Field("session_id", "Session ID", "keyword", lambda st, s, t: st.session_id(s)),
         Field("start_time", "Start time", "date", lambda st, s, t: s.start),
-        Field("target.address", "Target IP", "keyword", lambda st, s, t: _target_ip(s)),
+        Field("target.address", "Target IP", "keyword", lambda st, s, t: target_ip(s)),
         Field("target.port", "Target port", "int", lambda st, s, t: s.server_port),
         Field("verdict", "Verdict", "keyword", _verdict),
         # Not in the documented list, but shown in session details; handy for clients.
