@@ -30,6 +30,7 @@ def private_dirs(tmp_path_factory: pytest.TempPathFactory,
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SPSTUI_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("SPSTUI_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("SPSTUI_STATE_DIR", str(home / "state"))
     monkeypatch.delenv("SPSTUI_PASSWORD", raising=False)
     monkeypatch.delenv("SPSTUI_PROFILE", raising=False)
 

@@ -60,12 +60,26 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
 
 async def run_tui(args: argparse.Namespace) -> int:
     """The terminal UI (the default when no command is given)."""
-    from spstui.cli.connect import open_backend
+    from spstui.cli.connect import open_backend, resolve_profile
     from spstui.tui.app import SpsApp
+    from spstui.tui.options import AppOptions
+    from spstui.tui.state import state_path
 
-    async with open_backend(args) as backend:
+    options = AppOptions(read_only=args.read_only, demo=args.demo, state_path=state_path())
+    if not args.demo:
+        profile = resolve_profile(args)
+        options.profile = profile.name
+        options.page_size = profile.page_size
+        options.refresh_interval = profile.refresh_interval
+        options.download_dir = profile.download_dir
+        options.player_command = profile.player_command
+    # Streaming: the demo serves its simulator on a loopback port so downloads and
+    # follow mode stream as they would from an appliance.
+    async with open_backend(args, streaming=True) as backend:
         subtitle = "demo appliance" if args.demo else (args.url or args.profile or "")
-        await SpsApp(backend, subtitle=subtitle).run_async()
+        if args.read_only:
+            subtitle += " · read-only"
+        await SpsApp(backend, subtitle=subtitle, options=options).run_async()
     return 0
 
 

@@ -384,7 +384,16 @@ def _confirm(question: str, assume_yes: bool) -> bool:
     return answer in ("y", "yes")
 
 
+def _refuse_read_only(args: argparse.Namespace, what: str) -> bool:
+    if getattr(args, "read_only", False):
+        print(f"spstui: --read-only: not allowed to {what}.", file=sys.stderr)
+        return True
+    return False
+
+
 async def cmd_terminate(args: argparse.Namespace) -> int:
+    if _refuse_read_only(args, "terminate sessions"):
+        return 2
     async with open_client(args) as client:
         session = await sessions.get_session(client, args.key)
         body = session.body
@@ -420,6 +429,8 @@ def _flatten(body: Any, prefix: str = "") -> list[tuple[str, object]]:
 
 async def cmd_config(args: argparse.Namespace) -> int:
     path = cfg.OBJECTS[args.object]
+    if args.action != "get" and _refuse_read_only(args, "change the configuration"):
+        return 2
     async with open_client(args) as client:
         if args.action == "get":
             body = await cfg.read(client, path)

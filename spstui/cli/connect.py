@@ -41,6 +41,8 @@ def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool = 
                        help="do not verify the TLS certificate (warns every run)")
     group.add_argument("--offline", action="store_true", default=default(False),
                        help="answer from the local cache only")
+    group.add_argument("--read-only", action="store_true", default=default(False),
+                       help="hide and refuse every action that changes the appliance")
 
 
 def warn(message: str) -> None:

@@ -42,7 +42,8 @@ def paths(env: Mapping[str, str] = os.environ) -> dict[str, Path]:
         "config": config_path(env),
         "cache": Path(platformdirs.user_cache_dir(APP)),
         "downloads": Path(platformdirs.user_downloads_dir()) / APP,
-        "themes": Path(platformdirs.user_config_dir(APP)) / "themes",
+        # Beside the settings file, so $SPSTUI_CONFIG moves them together.
+        "themes": config_path(env).parent / "themes",
     }
 
 

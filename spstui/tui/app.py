@@ -1,14 +1,22 @@
-"""SpsApp: the terminal UI's application object."""
+"""SpsApp: the terminal UI's application object.
+
+It holds what every screen shares (attributes down): the backend, the start-up
+options, the settings file's content and the remembered UI state."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
+from pydantic import ValidationError
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from spstui.backend import Backend
+from spstui.settings import Settings, SettingsError, load_settings, save_settings
 from spstui.tui.browser import BrowserScreen
+from spstui.tui.options import AppOptions
+from spstui.tui.state import UiState, load_state, save_state
 
 
 class SpsApp(App[None]):
@@ -19,11 +27,59 @@ class SpsApp(App[None]):
         Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
     ]
 
-    def __init__(self, backend: Backend, *, page_size: int = 500, subtitle: str = "") -> None:
+    def __init__(self, backend: Backend, *, page_size: int | None = None, subtitle: str = "",
+                 options: AppOptions | None = None) -> None:
         super().__init__()
         self.backend = backend
-        self.page_size = page_size
+        self.options = options or AppOptions()
+        if page_size is not None:
+            self.options.page_size = page_size
         self.sub_title = subtitle
+        self.settings_problem: str | None = None
+        try:
+            self.settings: Settings = load_settings()
+        except SettingsError as err:  # the app still works; the settings screen says why
+            self.settings = Settings()
+            self.settings_problem = str(err)
+        self.ui_state: UiState = load_state(self.options.state_path)
+
+    @property
+    def page_size(self) -> int:
+        return self.options.page_size
 
     def on_mount(self) -> None:
-        self.push_screen(BrowserScreen(self.backend, self.page_size))
+        if self.settings_problem:
+            self.notify(self.settings_problem, title="Settings file not used",
+                        severity="warning", timeout=10)
+        self.push_screen(BrowserScreen(self.backend, self.options.page_size))
+
+    def update_settings(self, change: Callable[[Settings], Settings]) -> str | None:
+        """Apply `change` to the settings file as it is on disk now and save it.
+
+        Returns a message naming the problem (and saves nothing) if the file cannot
+        be read, the change is invalid or the write fails: a hand-edited file is
+        never overwritten with defaults."""
+        try:
+            current = load_settings()
+            updated = change(current.model_copy(deep=True))
+            # Changes made in place (a new saved query) must count as "set", or the
+            # save, which writes only what was set, would drop them.
+            updated.model_fields_set.update(
+                name for name in Settings.model_fields
+                if getattr(updated, name) != getattr(current, name))
+            Settings.model_validate(updated.model_dump())
+            save_settings(updated)
+        except SettingsError as err:
+            return str(err)
+        except ValidationError as err:
+            return "Not saved: " + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        self.settings = updated
+        self.settings_problem = None
+        return None
+
+    def save_ui_state(self) -> None:
+        save_state(self.ui_state, self.options.state_path)
+
+    def on_unmount(self) -> None:
+        self.save_ui_state()

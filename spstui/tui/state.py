@@ -1,0 +1,67 @@
+"""What the UI remembers between runs: query history, sort and chosen columns.
+
+Kept apart from the settings file (which the user edits) in a small JSON file,
+written atomically so a crash never leaves half a file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError
+
+STATE_ENV = "SPSTUI_STATE_DIR"
+HISTORY_LIMIT = 200
+
+
+def state_path() -> Path:
+    override = os.environ.get(STATE_ENV)
+    folder = Path(override).expanduser() if override else Path(
+        platformdirs.user_state_dir("spstui"))
+    return folder / "tui-state.json"
+
+
+class UiState(BaseModel):
+    history: list[str] = Field(default_factory=list)  # oldest first
+    sort: str | None = None  # e.g. "-duration"
+    columns: list[str] | None = None  # None: the default set
+
+    def remember(self, query: str) -> None:
+        """Add a submitted query to the history (moved to the end if already there)."""
+        if not query.strip():
+            return
+        if query in self.history:
+            self.history.remove(query)
+        self.history.append(query)
+        del self.history[:-HISTORY_LIMIT]
+
+
+def load_state(path: Path | None) -> UiState:
+    """The remembered state; a missing or unreadable file means a fresh start."""
+    if path is None:
+        return UiState()
+    try:
+        return UiState.model_validate_json(path.read_bytes())
+    except (OSError, ValueError, ValidationError):
+        return UiState()
+
+
+def save_state(state: UiState, path: Path | None) -> None:
+    """Best effort: losing the history is not worth an error on quit."""
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tui-state.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                json.dump(state.model_dump(mode="json"), file, indent=1)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
