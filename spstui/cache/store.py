@@ -316,6 +316,22 @@ class CacheStore:
 
         return self._run(operation)
 
+    def triaged(self, flag: str | None = None) -> dict[str, str | None]:
+        """Marked sessions (with `flag`, or any mark) → their session_id, when the
+        cache has the session's row (the TUI filters on it)."""
+        def operation(conn: sqlite3.Connection) -> dict[str, str | None]:
+            found: dict[str, str | None] = {}
+            for key, row in conn.execute(
+                    "SELECT t.key, s.row FROM triage t LEFT JOIN sessions s ON s.key = t.key "
+                    "WHERE (? IS NULL AND t.flag IS NOT NULL) OR t.flag = ? ORDER BY t.key",
+                    (flag, flag)):
+                body = json.loads(row) if row else {}
+                session_id = body.get("session_id") or body.get("recording.session_id")
+                found[key] = str(session_id) if session_id else None
+            return found
+
+        return self._run(operation)
+
     # -- housekeeping ------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:

@@ -5,18 +5,23 @@ options, the settings file's content and the remembered UI state."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from spstui.backend import Backend
 from spstui.settings import Settings, SettingsError, load_settings, save_settings
 from spstui.tui.browser import BrowserScreen
+from spstui.tui.help import toggle_help
 from spstui.tui.options import AppOptions
+from spstui.tui.palette import palette_commands
 from spstui.tui.state import UiState, load_state, save_state
+from spstui.tui.themes import remember_theme, report_theme_problems, start_themes
+from spstui.tui.transfers import request_quit
 
 
 class SpsApp(App[None]):
@@ -24,7 +29,7 @@ class SpsApp(App[None]):
     TITLE = "spstui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
     ]
 
     def __init__(self, backend: Backend, *, page_size: int | None = None, subtitle: str = "",
@@ -42,6 +47,8 @@ class SpsApp(App[None]):
             self.settings = Settings()
             self.settings_problem = str(err)
         self.ui_state: UiState = load_state(self.options.state_path)
+        # Registered and applied here so the first frame already has the right colours.
+        self.theme_problems: list[str] = start_themes(self)
 
     @property
     def page_size(self) -> int:
@@ -51,7 +58,20 @@ class SpsApp(App[None]):
         if self.settings_problem:
             self.notify(self.settings_problem, title="Settings file not used",
                         severity="warning", timeout=10)
+        report_theme_problems(self, self.theme_problems)
         self.push_screen(BrowserScreen(self.backend, self.options.page_size))
+
+    def watch_theme(self, theme: str) -> None:
+        remember_theme(self, theme)  # a theme picked while running is saved
+
+    async def action_quit(self) -> None:
+        request_quit(self)  # asks first while downloads or exports run
+
+    def action_help(self) -> None:
+        toggle_help(self)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        return palette_commands(self, screen)
 
     def update_settings(self, change: Callable[[Settings], Settings]) -> str | None:
         """Apply `change` to the settings file as it is on disk now and save it.

@@ -4,32 +4,55 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 
-from spstui.api.dates import resolve_date
 from spstui.api.errors import SpsError
-from spstui.api.querycheck import query_problem
+from spstui.api.models import ListMeta, SearchPage, SessionRow
 from spstui.api.search import BASIC_SEARCH_CAP, SearchQuery
-from spstui.backend import PARTS, Backend
+from spstui.backend import PARTS, Backend, Freshness
+from spstui.cache import Triage
+from spstui.tui.deep_pages import DeepPager
 from spstui.tui.detail import DetailPane
+from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
+from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.messages import DetailFailed, DetailLoaded, PageFailed, PageLoaded
-from spstui.tui.render import COLUMNS, literal, row_cells
+from spstui.tui.querybar import QueryBar
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+from spstui.tui.session_actions import SessionActions
+from spstui.tui.session_table import SessionTable, parse_sort
+from spstui.tui.transfers import Transfers
 
 DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
+DEFAULT_SORT = "-start_time"  # newest first; always explicit so deep pages continue it
+TRIAGE_FILTERS = (None, "suspicious", "reviewed", "any")
 
 
-class BrowserScreen(Screen[None]):
+def quote_term(value: str) -> str:
+    """A value as a quoted q term (session IDs hold '/' and ':')."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class BrowserScreen(SessionActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Query", id="browser.focus-query"),
         Binding("right_square_bracket", "page(1)", "Next page", id="browser.next-page"),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="browser.prev-page"),
+        Binding("r", "reload", "Reload", show=False, id="browser.reload"),
+        Binding("s", "sort", "Sort", id="browser.sort"),
+        Binding("v", "columns", "Columns", show=False, id="browser.columns"),
+        Binding("space", "mark", "Mark", show=False, id="browser.mark"),
+        Binding("t", "triage", "Triage", id="browser.triage"),
+        Binding("T", "triage_filter", "Triage filter", show=False,
+                id="browser.triage-filter"),
+        Binding("e", "export", "Export", show=False, id="browser.export"),
+        Binding("a", "active", "Active", id="browser.active"),
+        Binding("c", "settings", "Settings", id="browser.settings"),
         Binding("z", "zoom", "Zoom", id="browser.zoom"),
         Binding("j", "cursor(1)", "Down", show=False, id="browser.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="browser.up"),
@@ -44,83 +67,154 @@ class BrowserScreen(Screen[None]):
         super().__init__()
         self.backend = backend
         self.page_size = page_size
-        self.query_value = SearchQuery(limit=page_size)
+        self.sort = DEFAULT_SORT
+        self.columns: list[str] = list(DEFAULT_COLUMNS)
+        self.query_value = SearchQuery(limit=page_size, sort=(self.sort,))
         self.page_offset = 0
         self.match_count: int | None = None
         self.keys: list[str] = []
+        self.rows: dict[str, SessionRow] = {}
+        self.selected: set[str] = set()  # marked for a batch (space)
+        self.marks: dict[str, Triage] = {}  # triage marks of the rows shown
+        self.triage_filter: str | None = None
+        self.page_text = ""
+        self.deep: DeepPager | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="query-bar"):
-            yield Input(placeholder="q  e.g. protocol:ssh AND NOT verdict:accept", id="q")
-            yield Input(placeholder="start (-24h, 2026-11-01)", id="start")
-            yield Input(placeholder="end", id="end")
-            yield Input(placeholder="content", id="content")
-        yield Static("", id="query-error")
+        state = getattr(self.app, "ui_state", None)
+        if state is not None:
+            self.sort = state.sort or DEFAULT_SORT
+            self.columns = [c for c in (state.columns or DEFAULT_COLUMNS) if c in CELLS] \
+                or list(DEFAULT_COLUMNS)
+            self.query_value = replace(self.query_value, sort=(self.sort,))
+        yield QueryBar(now=self.backend.now)
         with Horizontal(id="main"):
-            table: DataTable[Any] = DataTable(id="sessions", cursor_type="row",
-                                              zebra_stripes=True)
-            yield table
+            yield SessionTable(self.columns, self.sort, id="sessions")
             yield DetailPane(id="detail")
+        yield Transfers(id="transfers")
         yield Static("", id="status")
         yield Footer()
 
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one("#sessions", SessionTable)
+
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        table.add_columns(*COLUMNS)
-        table.focus()
+        self.table.focus()
         self.load_page(self.query_value, 0)
 
     # -- loading ------------------------------------------------------------------------
 
     def set_status(self, text: str, style: str = "") -> None:
-        self.query_one("#status", Static).update(literal(text, style))
+        self.page_text = text
+        self._paint_status(style)
+
+    def _paint_status(self, style: str = "") -> None:
+        extras = []
+        field, descending = parse_sort(self.sort)
+        extras.append(f"sort: {field} {'▼' if descending else '▲'}")
+        if self.selected:
+            extras.append(f"{len(self.selected)} marked")
+        if self.triage_filter:
+            extras.append(f"triage filter: {self.triage_filter}")
+        status = literal(self.page_text, style)
+        status.append(literal("   " + " · ".join(extras), "dim"))
+        self.query_one("#status", Static).update(status)
+
+    def effective_query(self) -> SearchQuery | None:
+        """The query as sent: the triage filter becomes a session_id clause (the
+        appliance knows nothing of local marks). None: no session has that mark."""
+        query = self.query_value
+        if not self.triage_filter or self.backend.cache is None:
+            return query
+        wanted = None if self.triage_filter == "any" else self.triage_filter
+        ids = [sid for sid in self.backend.cache.triaged(wanted).values() if sid]
+        if not ids:
+            return None
+        clause = f"session_id:({' OR '.join(quote_term(i) for i in ids)})"
+        return replace(query, q=f"({query.q}) AND {clause}" if query.q.strip() else clause)
 
     @work(exclusive=True, group="page")
     async def load_page(self, query: SearchQuery, offset: int) -> None:
         self.set_status("Loading…", "italic")
+        sent = self.effective_query() if query == self.query_value else query
         try:
-            page, freshness = await self.backend.page(query, offset)
+            if sent is None:
+                page = SearchPage(items=[], meta=ListMeta(match_count=0, offset=0))
+                freshness = Freshness("cache", self.backend.now())
+            elif offset >= BASIC_SEARCH_CAP:
+                page, freshness = await self._deep_page(sent, offset)
+            else:
+                # Basic search stops at 10,000: a page never reaches past it.
+                limited = replace(sent, limit=min(sent.limit, BASIC_SEARCH_CAP - offset))
+                page, freshness = await self.backend.page(limited, offset)
         except SpsError as err:
             self.post_message(PageFailed(query, offset, str(err)))
             return
         self.post_message(PageLoaded(query, offset, page, freshness))
+
+    async def _deep_page(self, query: SearchQuery, offset: int) -> tuple[SearchPage, Freshness]:
+        client = self.backend.client
+        if client is None or self.backend.offline:
+            raise SpsError("Pages past 10,000 need the appliance (advanced search); "
+                           "the cache cannot list them.")
+        if self.deep is None or not self.deep.matches(query):
+            self.deep = DeepPager(client, query)
+            self.app.notify(f"Past {BASIC_SEARCH_CAP:,} matches: continuing through advanced "
+                            "search, which reads in order — the first deep page takes a "
+                            "moment.", title="Advanced search", timeout=8)
+        rows = await self.deep.page(offset, query.limit)
+        meta = ListMeta(match_count=self.match_count, offset=offset, limit=query.limit)
+        return SearchPage(items=rows, meta=meta), Freshness("appliance", self.backend.now())
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
         self.query_value, self.page_offset = message.query, message.offset
         page = message.page
         self.match_count = page.meta.match_count
-        table = self.query_one("#sessions", DataTable)
-        table.clear()
-        self.keys = []
-        for row in page.items:
-            table.add_row(*row_cells(row), key=row.key)
-            self.keys.append(row.key)
+        self.keys = [row.key for row in page.items]
+        self.rows = {row.key: row for row in page.items}
+        cache = self.backend.cache
+        self.marks = cache.triage(self.keys) if cache is not None else {}
         total = self.match_count or 0
         if not page.items:
-            self.set_status("No sessions match." if total == 0 else "No more sessions.")
+            self._show_empty(total)
             return
+        self.table.fill(page.items, self.selected, self.marks)
         first, last = message.offset + 1, message.offset + len(page.items)
         text = f"{first:,}–{last:,} of {total:,}"
-        if total > BASIC_SEARCH_CAP:
-            text += f" (pages reach the first {BASIC_SEARCH_CAP:,}; export for all)"
+        if self.deep is not None and message.offset >= BASIC_SEARCH_CAP:
+            text += " (advanced search)"
         fresh = message.freshness
         if fresh.stale:
             text += f" · {fresh.describe(self.backend.now())}"
         self.set_status(text, "yellow" if fresh.stale else "")
 
+    def _show_empty(self, total: int) -> None:
+        if self.triage_filter and total == 0:
+            why = f"No session with the triage mark '{self.triage_filter}' matches."
+        elif total == 0:
+            why = "No sessions match. Widen the dates or change the query (/)."
+        else:
+            why = "No more sessions."
+        self.table.show_message(why)
+        self.query_one(DetailPane).show_error("")
+        self.set_status(why.split(".")[0] + ".")
+
     @on(PageFailed)
     def page_failed(self, message: PageFailed) -> None:
-        self.set_status(message.error, "bold red")
+        self.set_status(f"{message.error}  (r retries)", "bold red")
         if "Invalid q" in message.error or "InvalidQuery" in message.error:
-            self.query_one("#query-error", Static).update(literal(message.error, "red"))
+            self.query_one(QueryBar).show_error(message.error)
+        if not self.keys:
+            self.table.show_message(f"Could not load sessions: {message.error}", "red")
 
     # -- details --------------------------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#sessions")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        if key:
+        if key and key in self.rows:
             self.query_one(DetailPane).show_loading(key)
             self.load_detail(key)
 
@@ -150,53 +244,179 @@ class BrowserScreen(Screen[None]):
 
     # -- query bar ------------------------------------------------------------------------
 
-    @on(Input.Changed, "#q")
-    def check_query(self, event: Input.Changed) -> None:
-        problem = query_problem(event.value)
-        self.query_one("#query-error", Static).update(literal(problem or "", "red"))
-
-    @on(Input.Submitted, "#q, #start, #end, #content")
-    def submit_query(self) -> None:
-        value = {name: self.query_one(f"#{name}", Input).value.strip()
-                 for name in ("q", "start", "end", "content")}
-        if query_problem(value["q"]):
-            return  # the error is already shown next to the query
-        query = replace(self.query_value, q=value["q"], content=value["content"] or None,
-                        start=resolve_date(value["start"]) if value["start"] else None,
-                        end=resolve_date(value["end"]) if value["end"] else None)
-        self.query_one("#query-error", Static).update("")
-        self.query_one("#sessions", DataTable).focus()
+    @on(QueryBar.Submitted)
+    def submit_query(self, message: QueryBar.Submitted) -> None:
+        query = replace(self.query_value, q=message.q, content=message.content,
+                        start=message.start, end=message.end)
+        if message.sort:  # a saved query brings its own sort
+            self._set_sort(message.sort)
+            query = replace(query, sort=(self.sort,))
+        self.table.focus()
         self.load_page(query, 0)
 
-    # -- actions --------------------------------------------------------------------------
+    def apply_saved_query(self, name: str) -> None:
+        """Fill the query bar from a saved query and run it (the palette calls this)."""
+        if not self.query_one(QueryBar).apply_saved(name):
+            self.notify(f"No saved query named {name!r}.", severity="error")
+
+    # -- table actions --------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        table = self.table
+        if not self.keys or not 0 <= table.cursor_row < table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return key if key in self.rows else None
+
+    def current_row(self) -> SessionRow | None:
+        key = self.current_key()
+        return self.rows.get(key) if key else None
+
+    def session_ended(self, key: str) -> None:
+        self.action_reload()
+
+    def target_keys(self) -> list[str]:
+        """What a batch action works on: the marked rows, else the highlighted one."""
+        if self.selected:
+            return sorted(self.selected)
+        key = self.current_key()
+        return [key] if key else []
 
     def action_focus_query(self) -> None:
-        self.query_one("#q", Input).focus()
+        self.query_one(QueryBar).focus_query()
 
     def action_page(self, step: int) -> None:
         offset = self.page_offset + step * self.page_size
-        reachable = min(self.match_count or 0, BASIC_SEARCH_CAP)
-        if 0 <= offset < reachable:
+        if step < 0 and offset < 0 < self.page_offset:
+            offset = 0
+        if 0 <= offset < (self.match_count or 0):
             self.load_page(self.query_value, offset)
         else:
             self.notify("No more pages that way.", timeout=2)
 
+    def action_reload(self) -> None:
+        self.load_page(self.query_value, self.page_offset)
+
+    def action_sort(self) -> None:
+        column_id = self.table.focused_column_id
+        field = CELLS[column_id][1]
+        if field is None:
+            self.notify("This column cannot be sorted.", severity="warning")
+            return
+        sorted_on, descending = parse_sort(self.sort)
+        self._set_sort(f"-{field}" if sorted_on == field and not descending else field)
+        self.load_page(replace(self.query_value, sort=(self.sort,)), 0)
+
+    def _set_sort(self, sort: str) -> None:
+        """Sort on the appliance, shown in the header and remembered across runs."""
+        self.sort = sort
+        self.table.sort = sort
+        self.table.relabel()
+        self.deep = None
+        if hasattr(self.app, "ui_state"):
+            self.app.ui_state.sort = sort
+            self.app.save_ui_state()
+
+    def action_columns(self) -> None:
+        def chosen(columns: list[str] | None) -> None:
+            if not columns:
+                return
+            self.columns = columns
+            table = self.table
+            table.column_ids = list(columns)
+            table.build_columns()
+            table.fill([self.rows[k] for k in self.keys], self.selected, self.marks)
+            if hasattr(self.app, "ui_state"):
+                self.app.ui_state.columns = list(columns)
+                self.app.save_ui_state()
+
+        self.app.push_screen(ColumnPicker(self.columns), chosen)
+
+    def action_mark(self) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        self.selected.symmetric_difference_update({key})
+        self.table.set_mark(key, key in self.selected, self.marks.get(key))
+        self.table.move_cursor(row=self.table.cursor_row + 1)
+        self._paint_status()
+
+    def action_triage(self) -> None:
+        keys = self.target_keys()
+        cache = self.backend.cache
+        if not keys:
+            return
+        if cache is None:
+            self.notify("Triage marks live in the cache, which is not available.",
+                        severity="error")
+            return
+
+        def chosen(choice: TriageChoice | None) -> None:
+            if choice is None:
+                return
+            for key in keys:
+                cache.set_triage(key, choice.flag, choice.note)
+            self.marks.update(cache.triage(keys))
+            for key in keys:
+                if key not in cache.triage([key]):
+                    self.marks.pop(key, None)
+                self.table.set_mark(key, key in self.selected, self.marks.get(key))
+            what = choice.flag or ("note" if choice.note else "no mark")
+            self.notify(f"Marked {len(keys)} session(s): {what}.", timeout=3)
+
+        self.app.push_screen(TriageDialog(keys[0] if len(keys) == 1 else
+                                          f"{len(keys)} marked sessions",
+                                          self.marks.get(keys[0])), chosen)
+
+    def action_triage_filter(self) -> None:
+        index = TRIAGE_FILTERS.index(self.triage_filter)
+        self.triage_filter = TRIAGE_FILTERS[(index + 1) % len(TRIAGE_FILTERS)]
+        self.notify(f"Triage filter: {self.triage_filter or 'off'}", timeout=2)
+        self.load_page(self.query_value, 0)
+
+    def action_export(self) -> None:
+        page_rows = [{"key": k, **self.rows[k].raw} for k in self.keys if k in self.rows]
+
+        def chosen(spec: ExportSpec | None) -> None:
+            if spec is not None:
+                self.query_one(Transfers).start_export(spec)
+
+        self.app.push_screen(ExportDialog(self.effective_query() or self.query_value,
+                                          page_rows, marked=sorted(self.selected),
+                                          match_count=self.match_count), chosen)
+
+    def action_active(self) -> None:
+        from spstui.tui.active import ActiveScreen
+
+        self.app.push_screen(ActiveScreen())
+
+    def action_settings(self) -> None:
+        from spstui.tui.settings_screen import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
+
     def action_cursor(self, step: int) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         table.move_cursor(row=table.cursor_row + step)
 
     def action_cursor_edge(self, last: int) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         table.move_cursor(row=table.row_count - 1 if last else 0)
 
     def action_zoom(self) -> None:
-        self.query_one("#sessions").toggle_class("hidden")
+        self.table.toggle_class("hidden")
 
     def action_tab(self, n: int) -> None:
         self.query_one(DetailPane).show_tab(n)
 
     def action_back(self) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         if table.has_class("hidden"):
             table.remove_class("hidden")
+        elif self.selected:
+            for key in list(self.selected):
+                self.selected.discard(key)
+                table.set_mark(key, False, self.marks.get(key))
+            self.notify("Marks cleared.", timeout=2)
+            self._paint_status()
         table.focus()

@@ -1,22 +1,42 @@
 """The detail pane: one session in six tabs (Overview, Channels, Events,
-Indexing, Alerts, Downloads)."""
+Indexing, Alerts, Downloads), with a live tail of the events of an active session."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
-from spstui.api.models import Session
+from spstui.api import sessions
+from spstui.api.errors import SpsError
+from spstui.api.models import Event, Session
+from spstui.backend import PARTS, Backend, Freshness
 from spstui.tui.render import duration, interesting, literal, when
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
         ("indexing", "Indexing"), ("alerts", "Alerts"), ("downloads", "Downloads"))
 PART_OF_TAB = {"channels": "channels", "events": "events", "indexing": "indexing",
                "alerts": "alerts", "downloads": "trail_downloads"}
+HIDDEN_FIELDS = frozenset({"config", "version", "key"})
+DEFAULT_TAIL_INTERVAL = 5.0
+
+
+async def load_details(backend: Backend, key: str
+                       ) -> tuple[Session, dict[str, list[Any]], Freshness]:
+    """A session and all its parts; a part that fails shows as empty, not as an error."""
+    session, freshness = await backend.session(key)
+    results = await asyncio.gather(*(backend.part(key, p) for p in PARTS),
+                                   return_exceptions=True)
+    parts = {name: (r[0] if not isinstance(r, BaseException) else [])
+             for name, r in zip(PARTS, results, strict=True)}
+    return session, parts, freshness
 
 
 def overview_groups(session: Session) -> list[tuple[str, list[tuple[str, object]]]]:
@@ -60,8 +80,45 @@ def overview_groups(session: Session) -> list[tuple[str, list[tuple[str, object]
     ]
 
 
+def _record(item: Any) -> dict[str, Any]:
+    return item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
+
+
+def _matches(record: dict[str, Any], text_filter: str) -> bool:
+    needle = text_filter.lower()
+    return not needle or any(needle in str(v).lower() for v in record.values())
+
+
+def _cells(tab_id: str, record: dict[str, Any], columns: list[str]) -> list[Text]:
+    flagged = tab_id == "events" and interesting(record.get("action"), record.get("type"))
+    style = "bold yellow" if flagged else ""
+    return [literal(when(v) if hasattr(v, "astimezone") else v, style)
+            for v in (record.get(c) for c in columns)]
+
+
 class DetailPane(Vertical):
-    """Shows one session; the screen feeds it (attributes down)."""
+    """Shows one session; the screen feeds it (attributes down).
+
+    While the shown session is active, the Events tab is kept up to date: every
+    refresh interval the pane asks for the events after the last one it has and
+    appends them (`poll_tail` does one such poll). Set `tail_paused` to stop the
+    polling without forgetting the session (the active view's pause does)."""
+
+    # One line: a long server name ends in an ellipsis instead of vanishing.
+    DEFAULT_CSS = """
+    DetailPane #detail-title { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, *children: Widget, **kwargs: Any) -> None:
+        super().__init__(*children, **kwargs)
+        self._parts: dict[str, list[Any]] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._session: Session | None = None
+        self._title = Text("")
+        self._tail_key: str | None = None
+        self._tail_timer: Timer | None = None
+        self._tail_error = ""
+        self._tail_paused = False
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -74,26 +131,72 @@ class DetailPane(Vertical):
                     yield DataTable(id=f"table-{tab_id}", cursor_type="row",
                                     zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self._parts: dict[str, list[Any]] = {}
+    # -- what the screen calls ---------------------------------------------------------
+
+    @property
+    def session_key(self) -> str | None:
+        """The key of the session shown (None while none is)."""
+        return self._session.key if self._session else None
+
+    @property
+    def tailing(self) -> bool:
+        return self._tail_key is not None
+
+    @property
+    def tail_paused(self) -> bool:
+        return self._tail_paused
+
+    @tail_paused.setter
+    def tail_paused(self, paused: bool) -> None:
+        self._tail_paused = paused
+        self._show_title()
 
     def show_loading(self, key: str) -> None:
+        if key != self._tail_key:
+            self._stop_tail()
         self.query_one("#detail-title", Static).update(literal(f"Loading {key}…"))
 
     def show_error(self, message: str) -> None:
+        self._stop_tail()
         self.query_one("#detail-title", Static).update(literal(message, "bold red"))
 
     def show(self, session: Session, parts: dict[str, list[Any]], note: str = "") -> None:
         b = session.body
-        title = Text.assemble(
+        self._title = Text.assemble(
             literal(f"{b.protocol or '?'} · {b.user.name or '?'} → "
                     f"{b.server.label if b.server else '?'}", "bold"),
             literal(f"  {note}" if note else "", "italic"))
-        self.query_one("#detail-title", Static).update(title)
+        self._session = session
         self._fill_overview(session)
         self._parts = parts
         for tab_id, part in PART_OF_TAB.items():
-            self._fill_part(tab_id, parts.get(part, []))
+            self._fill_part(tab_id, parts.get(part, []), self._filter(tab_id))
+        if b.active:
+            self._start_tail(session.key)
+        else:
+            self._stop_tail()
+        self._show_title()
+
+    def show_tab(self, index: int) -> None:
+        if 1 <= index <= len(TABS):
+            self.query_one(TabbedContent).active = f"tab-{TABS[index - 1][0]}"
+
+    # -- filling the tabs --------------------------------------------------------------
+
+    def _show_title(self) -> None:
+        if not self.is_mounted or self._session is None:
+            return
+        # The marker goes first: a long server name would crop it at the end.
+        marker = Text("")
+        if self._tail_key is not None:
+            marker = (literal("‖ paused ", "yellow") if self._tail_paused
+                      else literal("● live ", "bold green"))
+            if self._tail_error:
+                marker.append_text(literal(f"{self._tail_error} ", "red"))
+        self.query_one("#detail-title", Static).update(Text.assemble(marker, self._title))
+
+    def _filter(self, tab_id: str) -> str:
+        return self.query_one("#events-filter", Input).value if tab_id == "events" else ""
 
     def _fill_overview(self, session: Session) -> None:
         table = self.query_one("#table-overview", DataTable)
@@ -107,28 +210,102 @@ class DetailPane(Vertical):
     def _fill_part(self, tab_id: str, items: list[Any], text_filter: str = "") -> None:
         table = self.query_one(f"#table-{tab_id}", DataTable)
         table.clear(columns=True)
-        records = [i.model_dump(exclude_none=True) if hasattr(i, "model_dump") else dict(i)
-                   for i in items]
-        hidden = {"config", "version", "key"}
-        columns = list(dict.fromkeys(k for rec in records for k in rec if k not in hidden))
+        records = [_record(i) for i in items]
+        columns = list(dict.fromkeys(k for rec in records for k in rec
+                                     if k not in HIDDEN_FIELDS))
+        self._columns[tab_id] = columns
         if not records:
             table.add_column("")
             table.add_row(literal("nothing here", "dim"))
             return
         table.add_columns(*columns)
         for rec in records:
-            if text_filter and not any(text_filter.lower() in str(v).lower()
-                                       for v in rec.values()):
-                continue
-            flagged = tab_id == "events" and interesting(rec.get("action"), rec.get("type"))
-            style = "bold yellow" if flagged else ""
-            table.add_row(*(literal(when(v) if hasattr(v, "astimezone") else v, style)
-                            for v in (rec.get(c) for c in columns)))
+            if _matches(rec, text_filter):
+                table.add_row(*_cells(tab_id, rec, columns))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "events-filter":
             self._fill_part("events", self._parts.get("events", []), event.value)
 
-    def show_tab(self, index: int) -> None:
-        if 1 <= index <= len(TABS):
-            self.query_one(TabbedContent).active = f"tab-{TABS[index - 1][0]}"
+    # -- live tail of the events ---------------------------------------------------------
+
+    def append_events(self, items: list[Any]) -> None:
+        """Add newly recorded events at the bottom, keeping the filter; follow the
+        tail when the cursor was on the last row."""
+        if not items:
+            return
+        events = self._parts.setdefault("events", [])
+        events.extend(items)
+        records = [_record(i) for i in items]
+        columns = self._columns.get("events", [])
+        text_filter = self._filter("events")
+        table = self.query_one("#table-events", DataTable)
+        following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        if not columns or any(k not in columns for rec in records for k in rec
+                              if k not in HIDDEN_FIELDS):
+            # The first events, or a field not seen before: the columns change.
+            self._fill_part("events", events, text_filter)
+        else:
+            for rec in records:
+                if _matches(rec, text_filter):
+                    table.add_row(*_cells("events", rec, columns))
+        if following and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+
+    def poll_tail(self) -> None:
+        """Ask once now for events newer than the last one shown (unless paused)."""
+        if self._tail_key is not None and not self._tail_paused:
+            self._poll(self._tail_key)
+
+    def _tick(self) -> None:
+        # Under another screen (the active view over the browser) the pane waits; the
+        # first poll after coming back asks for everything since the last event shown.
+        if self.screen.is_current:
+            self.poll_tail()
+
+    def _start_tail(self, key: str) -> None:
+        if self._tail_key == key and self._tail_timer is not None:
+            return
+        self._stop_tail()
+        options = getattr(self.app, "options", None)
+        interval = getattr(options, "refresh_interval", DEFAULT_TAIL_INTERVAL)
+        self._tail_key = key
+        self._tail_timer = self.set_interval(interval, self._tick)
+
+    def _stop_tail(self, cancel_poll: bool = True) -> None:
+        if self._tail_timer is not None:
+            self._tail_timer.stop()
+            self._tail_timer = None
+        if self._tail_key is not None and cancel_poll:
+            self.workers.cancel_group(self, "tail")
+        self._tail_key = None
+        self._tail_error = ""
+
+    @work(exclusive=True, group="tail")
+    async def _poll(self, key: str) -> None:
+        backend: Backend | None = getattr(self.app, "backend", None)
+        if backend is None or backend.offline or backend.client is None:
+            return  # the cache cannot say what happened since
+        known = self._parts.get("events", [])
+        record_ids = [e.record_id for e in known
+                      if isinstance(e, Event) and e.record_id is not None]
+        after = max(record_ids) if record_ids else None
+        try:
+            # The session first: if it has ended, the events asked for next are all there is.
+            session, _ = await backend.session(key)
+            found = await sessions.events(backend.client, key, after_record=after)
+        except SpsError as err:
+            if self._tail_key == key:
+                self._tail_error = f"tail: {err.message}"
+                self._show_title()
+            return
+        if self._tail_key != key:
+            return  # another session is shown now
+        self._tail_error = ""
+        # Without record ids to ask "after", the whole list came back.
+        self.append_events(found if after is not None or not known else found[len(known):])
+        if not session.body.active:
+            self._stop_tail(cancel_poll=False)  # this poll is the last; let it finish
+            self._session = session
+            self._fill_overview(session)
+        self._show_title()

@@ -8,6 +8,7 @@ goes through `literal`, which escapes control characters and returns a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -40,34 +41,62 @@ def duration(seconds: int | None) -> str:
 VERDICT_STYLES = {"accept": "", "accept-terminated": "yellow"}
 VERDICT_LABELS = {"accept-terminated": "terminated", "user-mapping-fail": "map-fail"}
 
-COLUMNS = ("start (UTC)", "user", "client → server", "proto", "verdict", "time", "●",
-           "index", "risk")
 # Short labels keep the table narrow enough to sit beside the detail pane.
 INDEX_LABELS = {"CHANNEL_OPEN": "open", "NOT_INDEXED": "queued", "INDEXING_IN_PROGRESS": "indexing",
                 "INDEXED": "indexed", "INDEXING_NOT_REQUIRED": "n/a", "INDEXING_FAILED": "failed",
                 "NO_TRAIL": "no trail"}
 
 
-def row_cells(row: SessionRow) -> list[Text]:
+def _user(row: SessionRow) -> Text:
     user = row.name or ""
     if row.server_username and row.server_username != row.name:
         user = f"{user} → {row.server_username}"
+    return literal(truncate(safe_text(user), 17))
+
+
+def _route(row: SessionRow) -> Text:
     route = f"{row.client_address or '?'} → {row.server_address or '?'}:{row.server_port or ''}"
-    start = row.start_time.astimezone(UTC).strftime("%m-%d %H:%M") if row.start_time else ""
+    return literal(truncate(safe_text(route), 26))
+
+
+def _short_time(value: datetime | None) -> Text:
+    return literal(value.astimezone(UTC).strftime("%m-%d %H:%M") if value else "")
+
+
+def _verdict(row: SessionRow) -> Text:
     verdict = row.verdict.normalized if row.verdict else ""
-    verdict_style = VERDICT_STYLES.get(verdict, "red")
+    return literal(VERDICT_LABELS.get(verdict, verdict), VERDICT_STYLES.get(verdict, "red"))
+
+
+def _risk(row: SessionRow) -> Text:
     risk = row.score
-    return [
-        literal(start),
-        literal(truncate(safe_text(user), 18)),
-        literal(truncate(safe_text(route), 28)),
-        literal(row.protocol),
-        literal(VERDICT_LABELS.get(verdict, verdict), verdict_style),
-        literal(duration(row.duration)),
-        literal("●" if row.active else "", "green"),
-        literal(INDEX_LABELS.get(row.index_status or "", row.index_status)),
-        literal("" if risk is None else risk, "bold red" if (risk or 0) >= 60 else ""),
-    ]
+    return literal("" if risk is None else risk, "bold red" if (risk or 0) >= 60 else "")
+
+
+# Every column the session table can show: id -> (label, appliance sort field, cell).
+CELLS: dict[str, tuple[str, str | None, Callable[[SessionRow], Text]]] = {
+    "start": ("start (UTC)", "start_time", lambda r: _short_time(r.start_time)),
+    "end": ("end (UTC)", "end_time", lambda r: _short_time(r.end_time)),
+    "user": ("user", "name", _user),
+    "route": ("client → server", "client.address", _route),
+    "proto": ("proto", "protocol", lambda r: literal(r.protocol)),
+    "verdict": ("verdict", "verdict", _verdict),
+    "time": ("time", "duration", lambda r: literal(duration(r.duration))),
+    "active": ("●", "active", lambda r: literal("●" if r.active else "", "green")),
+    "index": ("index", "index_status",
+              lambda r: literal(INDEX_LABELS.get(r.index_status or "", r.index_status))),
+    "risk": ("risk", "analytics.score.aggregated", _risk),
+    "policy": ("policy", "connection_policy", lambda r: literal(truncate(
+        safe_text(r.connection_policy or ""), 16))),
+    "session_id": ("session id", "session_id", lambda r: literal(r.session_id)),
+}
+DEFAULT_COLUMNS = ("start", "user", "route", "proto", "verdict", "time", "active", "index",
+                   "risk")
+COLUMNS = tuple(CELLS[c][0] for c in DEFAULT_COLUMNS)
+
+
+def row_cells(row: SessionRow, columns: Sequence[str] = DEFAULT_COLUMNS) -> list[Text]:
+    return [CELLS[c][2](row) for c in columns]
 
 
 def interesting(action: str | None, kind: str | None) -> bool:

@@ -66,7 +66,8 @@ async def test_submitted_query_replaces_the_rows(backend: Backend, sim: Simulato
         await pilot.press("enter")
         await settle(pilot, app)
         table = app.screen.query_one("#sessions", DataTable)
-        protocols = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        protocols = {str(table.get_cell_at((i, table.get_column_index("proto"))))
+                     for i in range(table.row_count)}
     assert protocols == {"TELNET"}
 
 

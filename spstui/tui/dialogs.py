@@ -1,0 +1,95 @@
+"""Small modal dialogs of the browser: the triage mark and the column picker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, SelectionList, Static
+
+from spstui.cache import Triage
+from spstui.tui.render import CELLS, literal
+
+
+@dataclass(frozen=True)
+class TriageChoice:
+    flag: str | None  # "reviewed", "suspicious" or None
+    note: str | None
+
+
+class TriageDialog(ModalScreen[TriageChoice | None]):
+    """Set the local triage mark of a session: a flag and/or a note."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="triage.cancel"),
+        Binding("enter", "apply", "Apply", priority=True, id="triage.apply"),
+    ]
+    FLAGS = (("reviewed", "Reviewed"), ("suspicious", "Suspicious"), (None, "No flag"))
+
+    def __init__(self, key: str, current: Triage | None) -> None:
+        super().__init__()
+        self.key = key
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        flag = self.current.flag if self.current else None
+        with Vertical(classes="dialog"):
+            yield Static(literal(f"Triage mark for {self.key}", "bold"))
+            yield Label("Kept only in this computer's cache; never sent to the appliance.")
+            options = OptionList(*(label for _, label in self.FLAGS), id="triage-flag")
+            # A new mark starts on "Reviewed", the commonest verdict of a look.
+            options.highlighted = ([value for value, _ in self.FLAGS].index(flag)
+                                   if self.current else 0)
+            yield options
+            yield Input((self.current.note or "") if self.current else "",
+                        placeholder="note (optional)", id="triage-note")
+            yield Label("↑/↓ flag · tab to the note · enter apply · escape cancel",
+                        classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_apply(self) -> None:
+        index = self.query_one(OptionList).highlighted
+        flag = self.FLAGS[index][0] if index is not None else None
+        note = self.query_one("#triage-note", Input).value.strip() or None
+        self.dismiss(TriageChoice(flag, note))
+
+
+class ColumnPicker(ModalScreen[list[str] | None]):
+    """Choose the session table's columns (space toggles, enter applies)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="columns.cancel"),
+        Binding("enter", "apply", "Apply", priority=True, id="columns.apply"),
+    ]
+
+    def __init__(self, chosen: list[str]) -> None:
+        super().__init__()
+        self.chosen = chosen
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Columns", classes="title")
+            yield SelectionList[str](
+                *((label, column_id, column_id in self.chosen)
+                  for column_id, (label, _, _) in CELLS.items()),
+                id="column-list")
+            yield Static("", id="column-error")
+            yield Label("space toggles · enter applies · escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+
+    def action_apply(self) -> None:
+        picked = list(self.query_one(SelectionList).selected)
+        if not picked:
+            self.query_one("#column-error", Static).update(
+                literal("Pick at least one column.", "red"))
+            return
+        order = list(CELLS)
+        self.dismiss(sorted(picked, key=order.index))

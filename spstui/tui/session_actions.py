@@ -1,0 +1,139 @@
+"""Actions on sessions shared by the browser and the active-sessions view:
+download (d), follow (f), terminate (x) and copy the key (y).
+
+A screen mixes this in and provides `current_key()`, `current_row()` and
+`target_keys()`. Transfers run in the browser's Transfers widget, which lives
+as long as the app, so leaving the active view does not cancel them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from spstui.api import sessions
+from spstui.api.errors import SpsError
+from spstui.api.models import SessionRow
+from spstui.tui.confirm import Confirm
+from spstui.tui.transfers import Transfers, find_transfers
+
+if TYPE_CHECKING:
+    from spstui.tui.app import SpsApp
+
+SESSION_BINDINGS: list[BindingType] = [
+    Binding("d", "download", "Download", id="session.download"),
+    Binding("f", "follow", "Follow", id="session.follow"),
+    Binding("x", "terminate", "Terminate", id="session.terminate"),
+    Binding("y", "copy_key", "Copy key", show=False, id="session.copy-key"),
+    Binding("ctrl+x", "cancel_transfers", "Cancel transfers", show=False,
+            id="session.cancel-transfers"),
+]
+CHANGES_APPLIANCE = frozenset({"terminate"})
+
+
+class SessionActions(Screen[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = SESSION_BINDINGS
+
+    # -- what the screen provides -------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        raise NotImplementedError
+
+    def current_row(self) -> SessionRow | None:
+        raise NotImplementedError
+
+    def target_keys(self) -> list[str]:
+        key = self.current_key()
+        return [key] if key else []
+
+    def session_ended(self, key: str) -> None:
+        """Called after a terminate: the screen refreshes what it shows."""
+
+    # -- shared -------------------------------------------------------------------------
+
+    @property
+    def sps(self) -> SpsApp:
+        return cast("SpsApp", self.app)
+
+    def read_only(self) -> bool:
+        options = getattr(self.app, "options", None)
+        return bool(options is not None and options.read_only)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden under --read-only, which changes nothing on the appliance.
+        return not (action in CHANGES_APPLIANCE and self.read_only())
+
+    def transfers(self) -> Transfers | None:
+        found = find_transfers(self.app)
+        if found is None:
+            self.notify("Transfers are not available on this screen.", severity="error")
+        return found
+
+    def action_download(self) -> None:
+        keys = self.target_keys()
+        transfers = self.transfers()
+        if keys and transfers is not None:
+            count = transfers.start_download(keys)
+            if count:
+                self.notify(f"Downloading {count} trail{'s' if count != 1 else ''} to "
+                            f"{self.sps.options.download_dir}…", timeout=3)
+
+    def action_follow(self) -> None:
+        key = self.current_key()
+        row = self.current_row()
+        transfers = self.transfers()
+        if key is None or transfers is None:
+            return
+        if row is not None and row.active is False:
+            self.notify("This session has ended: downloading its whole trail (.srs) for the "
+                        "player instead.", timeout=4)
+        transfers.start_follow(key)
+
+    def action_copy_key(self) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        self.app.copy_to_clipboard(key)
+        self.notify(f"Copied {key} (through the terminal: OSC 52).", timeout=3)
+
+    def action_cancel_transfers(self) -> None:
+        transfers = self.transfers()
+        if transfers is not None:
+            transfers.cancel_all()
+
+    def action_terminate(self) -> None:
+        if self.read_only():
+            self.notify("Read-only: terminating sessions is switched off.", severity="error")
+            return
+        key, row = self.current_key(), self.current_row()
+        if key is None or row is None:
+            return
+        if not row.active:
+            self.notify("This session is not active; only active sessions can be terminated.",
+                        severity="warning")
+            return
+        who = f"{row.name or '?'} → {row.server_address or '?'}:{row.server_port or ''}"
+        question = (f"Terminate the active {row.protocol or ''} session of {who}?\n"
+                    f"{key}\nThe user is disconnected at once; this cannot be undone.")
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.terminate_session(key, row.session_id or key)
+
+        self.app.push_screen(Confirm(question, yes_label="Terminate", danger=True), answer)
+
+    @work(group="terminate")
+    async def terminate_session(self, key: str, session_id: str) -> None:
+        client = self.sps.backend.client
+        if client is None or self.sps.backend.offline:
+            self.notify("Terminating needs the appliance (offline mode).", severity="error")
+            return
+        try:
+            await sessions.terminate(client, session_id)
+        except SpsError as err:
+            self.notify(f"Could not terminate {key}: {err}", severity="error", timeout=10)
+            return
+        self.notify(f"Terminated {key}.", title="Session terminated")
+        self.session_ended(key)

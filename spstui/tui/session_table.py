@@ -1,0 +1,122 @@
+"""The session table: chosen columns, a mark column, and a column cursor for sorting.
+
+The table keeps a row cursor (whole sessions are what the user moves between);
+left/right move a separate *sort column* marker, shown in the header, which `s`
+sorts on. Rows are keyed by session key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from spstui.api.models import SessionRow
+from spstui.cache import Triage
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+
+MARK_COLUMN = "mark"
+TRIAGE_SYMBOLS = {"reviewed": ("✓", "green"), "suspicious": ("!", "bold red")}
+
+
+def mark_cell(selected: bool, triage: Triage | None) -> Text:
+    """Two characters: ◆ when marked for a batch, then the triage flag (✎ a note only)."""
+    text = Text("◆" if selected else " ", style="bold magenta")
+    if triage is not None and triage.flag in TRIAGE_SYMBOLS:
+        symbol, style = TRIAGE_SYMBOLS[triage.flag]
+        text.append(symbol, style)
+    elif triage is not None and triage.note:
+        text.append("✎", "cyan")
+    else:
+        text.append(" ")
+    return text
+
+
+def parse_sort(sort: str | None) -> tuple[str | None, bool]:
+    """"-duration" -> ("duration", descending)."""
+    if not sort:
+        return None, False
+    return sort.lstrip("-"), sort.startswith("-")
+
+
+class SessionTable(DataTable[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "sort_column(-1)", "Column ←", show=False, id="table.col-left"),
+        Binding("right,l", "sort_column(1)", "Column →", show=False, id="table.col-right"),
+    ]
+
+    class SortColumnMoved(Message):
+        """The sort-column marker moved (the screen shows which)."""
+
+    def __init__(self, columns: Sequence[str] = DEFAULT_COLUMNS, sort: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.column_ids: list[str] = [c for c in columns if c in CELLS] or list(DEFAULT_COLUMNS)
+        self.sort = sort
+        self.focus_column = 0
+
+    def on_mount(self) -> None:
+        self.build_columns()
+
+    # -- columns ------------------------------------------------------------------------
+
+    def build_columns(self) -> None:
+        self.clear(columns=True)
+        self.add_column(" ", key=MARK_COLUMN, width=2)
+        for column_id in self.column_ids:
+            self.add_column(self._label(column_id), key=column_id)
+        self.focus_column = min(self.focus_column, len(self.column_ids) - 1)
+
+    def _label(self, column_id: str) -> Text:
+        label, field, _ = CELLS[column_id]
+        sorted_on, descending = parse_sort(self.sort)
+        text = Text(label)
+        if field is not None and field == sorted_on:
+            text.append(" ▼" if descending else " ▲", "bold")
+        if self.column_ids and column_id == self.column_ids[self.focus_column]:
+            text.stylize("underline")
+        return text
+
+    def relabel(self) -> None:
+        for column_id in self.column_ids:
+            column = self.columns.get(column_id)  # type: ignore[call-overload]
+            if column is not None:
+                column.label = self._label(column_id)
+        self._require_update_dimensions = True
+        self.refresh()
+
+    @property
+    def focused_column_id(self) -> str:
+        return self.column_ids[self.focus_column]
+
+    def action_sort_column(self, step: int) -> None:
+        self.focus_column = (self.focus_column + step) % len(self.column_ids)
+        self.relabel()
+        self.scroll_to_column(self.focus_column + 1)
+        self.post_message(self.SortColumnMoved())
+
+    def scroll_to_column(self, index: int) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.cursor_row, column=index, scroll=True)
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def fill(self, rows: Sequence[SessionRow], selected: set[str],
+             marks: Mapping[str, Triage]) -> None:
+        self.clear()
+        for row in rows:
+            cells = [CELLS[c][2](row) for c in self.column_ids]
+            self.add_row(mark_cell(row.key in selected, marks.get(row.key)), *cells,
+                         key=row.key)
+
+    def set_mark(self, key: str, selected: bool, triage: Triage | None) -> None:
+        if key in self.rows:  # type: ignore[comparison-overlap]
+            self.update_cell(key, MARK_COLUMN, mark_cell(selected, triage))
+
+    def show_message(self, text: str, style: str = "dim") -> None:
+        """An empty table says why (no matches, an error) instead of staying blank."""
+        self.clear()
+        self.add_row(Text(""), literal(text, style), key="__message__")

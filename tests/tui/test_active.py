@@ -1,0 +1,337 @@
+"""The active-sessions view and the live tail of the Events tab, against the simulator.
+
+The simulator's clock only moves when a test advances it, and the refresh interval
+is long, so every refresh here is triggered by the test (as the timer would)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual import events
+from textual.widgets import DataTable, Input, Static
+
+from spstui.api.client import Connection, SpsClient
+from spstui.backend import Backend
+from spstui.cache import CacheStore
+from spstui.simulator import Simulator
+from spstui.simulator import events as sim_events
+from spstui.simulator.app import Fault
+from spstui.tui import app as app_module
+from spstui.tui.active import ActiveScreen
+from spstui.tui.app import SpsApp
+from spstui.tui.detail import DetailPane
+from spstui.tui.options import AppOptions
+from spstui.tui.render import duration
+
+SIZE = (160, 45)
+STEP = 120.0  # seconds: enough for sessions to start and end in the simulator
+
+
+@pytest.fixture
+async def backend(sim: Simulator, tmp_path: Path) -> AsyncIterator[Backend]:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        yield Backend(client, cache, now=sim.now)
+    await client.aclose()
+
+
+class ActiveApp(SpsApp):
+    """The app started straight on the active view (quicker than loading the browser)."""
+
+    CSS_PATH = Path(app_module.__file__).parent / "app.tcss"
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not SpsApp's: that opens the browser
+        self.push_screen(ActiveScreen())
+
+
+def make_app(backend: Backend, interval: float = 600.0) -> SpsApp:
+    return ActiveApp(backend, options=AppOptions(page_size=100, refresh_interval=interval))
+
+
+async def settle(pilot: Any) -> None:
+    for _ in range(3):  # a refresh, then the details it leads to, then their messages
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_active(pilot: Any) -> ActiveScreen:
+    """The active view, loaded."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ActiveScreen)
+    return screen
+
+
+def active_keys(sim: Simulator, at: float | None = None) -> set[str]:
+    t = sim.now() if at is None else at
+    return {sim.store.key(s) for s in sim.store.visible(t) if sim.store.is_active(s, t)}
+
+
+def table_of(screen: ActiveScreen) -> DataTable[Any]:
+    return screen.query_one("#active", DataTable)
+
+
+def shown_keys(screen: ActiveScreen) -> list[str]:
+    table = table_of(screen)
+    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value)
+            for i in range(table.row_count)]
+
+
+def cell(screen: ActiveScreen, key: str, column: str) -> str:
+    return str(table_of(screen).get_cell(key, column))
+
+
+def status(screen: ActiveScreen) -> str:
+    return str(screen.query_one("#active-status", Static).render())
+
+
+def searches(sim: Simulator, since: int) -> list[str]:
+    return [r.path for r in list(sim.request_log)[since:]
+            if r.path.startswith("/api/audit/sessions?")]
+
+
+async def test_view_lists_exactly_the_active_sessions(backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        keys = shown_keys(screen)
+        text = status(screen)
+        marks = {cell(screen, k, "mark") for k in keys}
+        live = {cell(screen, k, "active") for k in keys}
+    assert set(keys) == active_keys(sim) and len(keys) == len(set(keys))
+    assert text.startswith(f"{len(keys)} active · refreshed 12:00:00 UTC · every 10 min")
+    assert marks == {""} and live == {"●"}  # nothing is "new" on the first load
+
+
+async def test_refresh_adds_new_rows_and_marks_ended_ones_in_place(
+        backend: Backend, sim: Simulator) -> None:
+    later = sim.now() + STEP
+    still_active = active_keys(sim, later)
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        before = shown_keys(screen)
+        ended = [k for k in before if k not in still_active]
+        staying = [k for k in before if k in still_active]
+        target = staying[len(staying) // 2]
+        table_of(screen).move_cursor(row=before.index(target))
+        await settle(pilot)
+        time_before = cell(screen, target, "time")
+
+        sim.clock.advance(STEP)
+        await screen.refresh_sessions().wait()
+        await settle(pilot)
+        after = shown_keys(screen)
+        time_after = cell(screen, target, "time")
+        new = after[len(before):]
+        new_marks = {cell(screen, k, "mark") for k in new}
+        ended_marks = {cell(screen, k, "mark") for k in ended}
+        ended_live = {cell(screen, k, "active") for k in ended}
+        ended_times = {k: cell(screen, k, "time") for k in ended}
+        cursor_after_refresh = screen.current_key()
+        text = status(screen)
+
+        await pilot.press("c")  # clear the ended ones now
+        await settle(pilot)
+        after_clear = shown_keys(screen)
+        cursor_after_clear = screen.current_key()
+        await pilot.press("r")  # "new" lasts 15 s: one refresh at this interval
+        await settle(pilot)
+        marks_later = {cell(screen, k, "mark") for k in shown_keys(screen)}
+    assert ended and new, "the simulator starts and ends sessions within STEP"
+    assert after[:len(before)] == before  # rows keep their keys and places
+    assert set(new) == still_active - set(before)
+    assert new_marks == {"new"}
+    assert ended_marks == {"ended"} and ended_live == {""}
+    for key in ended:  # the final duration, fetched once the session left the list
+        s = sim.store.find(key, sim.now())
+        assert s is not None
+        assert ended_times[key] == duration(sim.store.duration(s, sim.now()))
+    assert cursor_after_refresh == target
+    staying_session = sim.store.find(target, sim.now())
+    assert staying_session is not None
+    assert time_before != time_after == duration(sim.store.duration(staying_session,
+                                                                     sim.now()))
+    assert f"{len(new)} new" in text and f"{len(ended)} ended" in text
+    assert set(after_clear) == active_keys(sim) and cursor_after_clear == target
+    assert marks_later == {""}
+
+
+async def test_p_pauses_refreshing_and_resumes(backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        before = set(shown_keys(screen))
+        await pilot.press("p")
+        paused_text = status(screen)
+        sim.clock.advance(STEP)
+        sent = len(sim.request_log)
+        screen.tick()  # what the timer does
+        screen.query_one(DetailPane).poll_tail()  # the Events tail pauses too
+        await settle(pilot)
+        while_paused = list(sim.request_log)[sent:]
+        rows_while_paused = set(shown_keys(screen))
+
+        await pilot.press("p")
+        await settle(pilot)
+        resumed_text = status(screen)
+        resumed_searches = searches(sim, sent)
+        rows_resumed = set(shown_keys(screen))
+    assert "paused" in paused_text and "every" not in paused_text
+    assert while_paused == [] and rows_while_paused == before
+    assert "paused" not in resumed_text and "every 10 min" in resumed_text
+    assert resumed_searches and rows_resumed > before
+
+
+async def test_failed_refresh_keeps_rows_and_says_why(backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        before = shown_keys(screen)
+        sim.faults.append(Fault(path="/api/audit/sessions", method="GET", status=500))
+        await pilot.press("r")
+        await settle(pilot)
+        failed = status(screen)
+        rows_after_failure = shown_keys(screen)
+        await pilot.press("r")  # the fault was for one request: the next refresh works
+        await settle(pilot)
+        recovered = status(screen)
+    assert failed.startswith("Refresh failed:") and "Simulated failure" in failed
+    assert rows_after_failure == before
+    assert "failed" not in recovered and recovered.startswith(f"{len(before)} active")
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool]) -> bool:
+    """Let the app run until `condition` holds (bounded; no settling, as timers keep
+    starting workers)."""
+    for _ in range(200):
+        if condition():
+            return True
+        await pilot.pause(0.02)
+    return condition()
+
+
+async def test_the_view_refreshes_itself_at_the_interval(backend: Backend,
+                                                         sim: Simulator) -> None:
+    app = make_app(backend, interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        loaded = await wait_for(pilot, lambda: "refreshed" in status(pilot.app.screen))
+        screen = pilot.app.screen
+        assert isinstance(screen, ActiveScreen)
+        sim.clock.advance(STEP)
+        refreshed = await wait_for(pilot, lambda: any(
+            cell(screen, k, "mark") == "new" for k in shown_keys(screen)))
+    assert loaded and refreshed
+
+
+def growing_session(sim: Simulator, keys: list[str]) -> str:
+    """An active session that has events now and records more within STEP."""
+    now, later = sim.now(), sim.now() + STEP
+    for key in keys:
+        s = sim.store.find(key, now)
+        assert s is not None
+        if not sim.store.is_active(s, later):
+            continue
+        count_now = len(sim_events.events_at(sim.store, s, now))
+        if 0 < count_now < len(sim_events.events_at(sim.store, s, later)):
+            return key
+    raise AssertionError("no active session records events within STEP")
+
+
+def events_table(screen: ActiveScreen) -> DataTable[Any]:
+    return screen.query_one(DetailPane).query_one("#table-events", DataTable)
+
+
+async def test_events_tab_tails_an_active_session(backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        key = growing_session(sim, shown_keys(screen))
+        table_of(screen).move_cursor(row=shown_keys(screen).index(key))
+        await settle(pilot)
+        await pilot.press("3")
+        pane = screen.query_one(DetailPane)
+        events = events_table(screen)
+        first_rows = list(events.rows)
+        events.move_cursor(row=events.row_count - 1)
+        title = str(pane.query_one("#detail-title", Static).render())
+
+        sim.clock.advance(STEP)
+        pane.poll_tail()
+        await settle(pilot)
+        s = sim.store.find(key, sim.now())
+        assert s is not None
+        expected = len(sim_events.events_at(sim.store, s, sim.now()))
+        rows_now = list(events.rows)
+        cursor_row = events.cursor_row
+
+        sim.clock.advance(s.planned_end - sim.now() + 1)  # the session ends
+        pane.poll_tail()
+        await settle(pilot)
+        ended_title = str(pane.query_one("#detail-title", Static).render())
+        still_tailing = pane.tailing
+    assert "● live" in title
+    assert len(rows_now) == expected > len(first_rows)
+    assert rows_now[:len(first_rows)] == first_rows  # appended, not rebuilt
+    assert cursor_row == len(rows_now) - 1  # it was on the last row: it follows
+    assert "● live" not in ended_title and not still_tailing
+
+
+async def test_the_tail_keeps_the_events_filter(backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        key = growing_session(sim, shown_keys(screen))
+        table_of(screen).move_cursor(row=shown_keys(screen).index(key))
+        await settle(pilot)
+        await pilot.press("3")
+        pane = screen.query_one(DetailPane)
+        pane.query_one("#events-filter", Input).value = "no event says this"
+        await pilot.pause()
+        sim.clock.advance(STEP)
+        pane.poll_tail()
+        await settle(pilot)
+        filtered = events_table(screen).row_count
+        pane.query_one("#events-filter", Input).value = ""
+        await pilot.pause()
+        unfiltered = events_table(screen).row_count
+        s = sim.store.find(key, sim.now())
+        assert s is not None
+    assert filtered == 0
+    assert unfiltered == len(sim_events.events_at(sim.store, s, sim.now()))
+
+
+async def test_escape_unzooms_then_leaves_the_view(backend: Backend) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        await pilot.press("z")
+        zoomed = not table_of(screen).display
+        await pilot.press("escape")
+        unzoomed = table_of(screen).display and app.screen is screen
+        await pilot.press("escape")
+        await pilot.pause()
+        left = screen not in app.screen_stack
+    assert zoomed and unzoomed and left
+
+
+def test_active_view_snapshot(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    backend = Backend(client, CacheStore(tmp_path / "cache.sqlite3"), now=sim.now)
+
+    async def after_a_refresh(pilot: Any) -> None:
+        screen = await open_active(pilot)
+        sim.clock.advance(STEP)
+        await screen.refresh_sessions().wait()
+        await settle(pilot)
+        await pilot.press("G", "3")  # the newest session, its events tailed live
+        await settle(pilot)
+
+    assert snap_compare(make_app(backend), terminal_size=SIZE, run_before=after_a_refresh)

@@ -1,0 +1,375 @@
+"""The browser's table features: sort, columns, marks, triage, copy, deep pages, states."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.widgets import Static
+
+from spstui.api.client import Connection, SpsClient
+from spstui.backend import Backend
+from spstui.cache import CacheStore
+from spstui.simulator import Simulator
+from spstui.simulator.app import Fault
+from spstui.simulator.server import BackgroundServer
+from spstui.tui.app import SpsApp
+from spstui.tui.browser import BrowserScreen
+from spstui.tui.confirm import Confirm
+from spstui.tui.dialogs import ColumnPicker, TriageDialog
+from spstui.tui.options import AppOptions
+from spstui.tui.session_table import SessionTable
+from tests.conftest import make_sim
+
+SIZE = (160, 45)
+
+
+def connect(sim: Simulator) -> SpsClient:
+    return SpsClient(Connection("https://sps.test", "admin", "admin"),
+                     transport=httpx.ASGITransport(app=sim.app))
+
+
+@pytest.fixture
+async def backend(sim: Simulator, tmp_path: Path) -> AsyncIterator[Backend]:
+    client = connect(sim)
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        yield Backend(client, cache)
+    await client.aclose()
+
+
+def browser(app: SpsApp) -> BrowserScreen:
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen)
+    return screen
+
+
+def status(app: SpsApp) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+def column(app: SpsApp, column_id: str) -> list[str]:
+    table = app.screen.query_one("#sessions", SessionTable)
+    index = table.get_column_index(column_id)
+    return [str(table.get_cell_at((row, index))) for row in range(table.row_count)]
+
+
+async def settle(pilot: object, app: SpsApp) -> None:
+    for _ in range(2):
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+
+
+def recorded_notices(app: SpsApp) -> list[str]:
+    """Every notification's text (on-screen ones expire on a wall-clock timer)."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def record(message: str, *args: Any, **kwargs: Any) -> None:
+        seen.append(message)
+        notify(message, *args, **kwargs)
+
+    app.notify = record  # type: ignore[method-assign]
+    return seen
+
+
+def seconds(text: str) -> int:
+    parts = [int(p) for p in text.split(":")]
+    total = 0
+    for part in parts:
+        total = total * 60 + part
+    return total
+
+
+async def test_newest_sessions_come_first_by_default(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        starts = column(app, "start")
+        text = status(app)
+    assert starts == sorted(starts, reverse=True)
+    assert "sort: start_time ▼" in text
+
+
+async def test_s_sorts_on_the_column_under_the_cursor_and_is_remembered(
+        backend: Backend, tmp_path: Path) -> None:
+    options = AppOptions(page_size=30, state_path=tmp_path / "state.json")
+    app = SpsApp(backend, options=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one(SessionTable)
+        while table.focused_column_id != "time":
+            await pilot.press("right")
+        await pilot.press("s")
+        await settle(pilot, app)
+        ascending = [seconds(t) for t in column(app, "time")]
+        await pilot.press("s")
+        await settle(pilot, app)
+        descending = [seconds(t) for t in column(app, "time")]
+        sort_status = status(app)
+    assert ascending == sorted(ascending) and descending == sorted(descending, reverse=True)
+    assert descending[0] > ascending[0]
+    assert "sort: duration ▼" in sort_status
+
+    again = SpsApp(backend, options=AppOptions(page_size=30, state_path=options.state_path))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot, again)
+        remembered = [seconds(t) for t in column(again, "time")]
+    assert remembered == descending
+
+
+async def test_column_picker_changes_and_remembers_columns(backend: Backend,
+                                                          tmp_path: Path) -> None:
+    options = AppOptions(page_size=20, state_path=tmp_path / "state.json")
+    app = SpsApp(backend, options=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ColumnPicker)
+        # The list is in catalogue order: start, end, user, ... ; toggle "end" on.
+        await pilot.press("down", "space", "enter")
+        await settle(pilot, app)
+        ids = browser(app).table.column_ids
+        ends = column(app, "end")
+    assert "end" in ids and len(ends) == 20
+    assert app.ui_state.columns == ids
+
+    again = SpsApp(backend, options=AppOptions(page_size=20, state_path=options.state_path))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot, again)
+        assert browser(again).table.column_ids == ids
+
+
+async def test_space_marks_rows_and_escape_clears_them(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        keys = browser(app).keys
+        await pilot.press("space", "space")
+        marked = set(browser(app).selected)
+        marks = column(app, "mark")
+        text = status(app)
+        await pilot.press("escape")
+        cleared = set(browser(app).selected)
+    assert marked == set(keys[:2])
+    assert marks[0].startswith("◆") and marks[1].startswith("◆") and marks[2].strip() == ""
+    assert "2 marked" in text
+    assert cleared == set()
+
+
+async def test_triage_flag_is_stored_shown_and_filters(backend: Backend) -> None:
+    assert backend.cache is not None
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = browser(app).keys[1]
+        await pilot.press("j", "t")
+        await pilot.pause()
+        assert isinstance(app.screen, TriageDialog)
+        await pilot.press("down")  # Reviewed -> Suspicious
+        await pilot.press("tab", *"odd sudo", "enter")
+        await settle(pilot, app)
+        stored = backend.cache.triage([key])[key]
+        mark = column(app, "mark")[1]
+        await pilot.press("T")  # filter: suspicious
+        await settle(pilot, app)
+        filtered = list(browser(app).keys)
+        filtered_status = status(app)
+        await pilot.press("T")  # filter: reviewed — none
+        await settle(pilot, app)
+        none_reviewed = column(app, "start")
+    assert stored.flag == "suspicious" and stored.note == "odd sudo"
+    assert mark.endswith("!")
+    assert filtered == [key] and "triage filter: suspicious" in filtered_status
+    # The table says why instead of showing rows.
+    assert none_reviewed == ["No session with the triage mark 'reviewed' matches."]
+
+
+async def test_y_copies_the_session_key(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("y")
+        key = browser(app).keys[0]
+    assert app.clipboard == key
+    assert any(key in n for n in notes)
+
+
+async def test_empty_result_is_said_plainly(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"protocol:nosuchprotocol", "enter")
+        await settle(pilot, app)
+        text = status(app)
+        table = app.screen.query_one(SessionTable)
+        cells = [str(c) for c in table.get_row_at(0)]
+    assert text.startswith("No sessions match.")
+    assert any("No sessions match" in c for c in cells)
+
+
+async def test_appliance_error_is_shown_and_r_retries(backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        sim.faults.append(Fault("/api/audit/sessions", status=500, times=1))
+        await pilot.press("r")
+        await settle(pilot, app)
+        failed = status(app)
+        await pilot.press("r")
+        await settle(pilot, app)
+        recovered = status(app)
+    assert "r retries" in failed
+    assert recovered.startswith("1–20 of")
+
+
+async def test_pages_past_10000_continue_through_advanced_search(tmp_path: Path) -> None:
+    sim = make_sim(sessions=10_700)
+    client = connect(sim)
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        app = SpsApp(Backend(client, cache), page_size=500)
+        notes = recorded_notices(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            screen = browser(app)
+            screen.load_page(screen.query_value, 9_500)
+            await settle(pilot, app)
+            below = list(screen.keys)
+            await pilot.press("right_square_bracket")
+            await settle(pilot, app)
+            deep = list(screen.keys)
+            deep_status = status(app)
+            await pilot.press("right_square_bracket")
+            await settle(pilot, app)
+            last = list(screen.keys)
+            starts = column(app, "start")
+    await client.aclose()
+    assert len(deep) == 500 and len(last) == 200
+    assert not set(below) & set(deep) and not set(deep) & set(last)
+    assert deep_status.startswith("10,001–10,500 of 10,700 (advanced search)")
+    assert any("advanced search" in n for n in notes)
+    assert starts == sorted(starts, reverse=True)
+
+
+# -- actions that reach the appliance --------------------------------------------------------
+
+def active(sim: Simulator, key: str) -> bool:
+    now = sim.clock.now()
+    session = sim.store.find(key, now)
+    assert session is not None
+    return sim.store.is_active(session, now)
+
+
+def first_active_row(app: SpsApp) -> int:
+    screen = browser(app)
+    return next(i for i, k in enumerate(screen.keys) if screen.rows[k].active)
+
+
+async def test_x_terminates_an_active_session_after_confirmation(
+        backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, page_size=50)
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        row = first_active_row(app)
+        key = browser(app).keys[row]
+        browser(app).table.move_cursor(row=row)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")  # no: nothing happens
+        await settle(pilot, app)
+        assert active(sim, key)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot, app)
+    assert not active(sim, key)
+    assert any(n.startswith("Terminated") for n in notes)
+
+
+async def test_read_only_hides_and_refuses_terminate(backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, options=AppOptions(page_size=50, read_only=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        row = first_active_row(app)
+        key = browser(app).keys[row]
+        browser(app).table.move_cursor(row=row)
+        shown = {b.binding.action for b in app.screen.active_bindings.values()
+                 if app.screen.check_action(b.binding.action, ()) is not False}
+        await pilot.press("x")
+        await settle(pilot, app)
+        top = app.screen
+    assert "terminate" not in shown and "download" in shown
+    assert not isinstance(top, Confirm)
+    assert active(sim, key)
+
+
+@pytest.fixture
+async def served_backend(server: BackgroundServer, tmp_path: Path
+                         ) -> AsyncIterator[Backend]:
+    """Downloads stream, so they go through a real loopback server."""
+    client = SpsClient(Connection(server.url, "admin", "admin"))
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        yield Backend(client, cache)
+    await client.aclose()
+
+
+async def test_d_downloads_the_marked_trails(served_backend: Backend, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    app = SpsApp(served_backend, options=AppOptions(page_size=20, download_dir=folder))
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = browser(app)
+        ended = [i for i, k in enumerate(screen.keys) if not screen.rows[k].active
+                 and screen.rows[k].verdict and screen.rows[k].verdict.normalized == "accept"][:2]
+        for row in ended:
+            screen.table.move_cursor(row=row)
+            await pilot.press("space")
+        keys = sorted(screen.selected)
+        await pilot.press("d")
+        await settle(pilot, app)
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 2 and all(f.endswith(".zat") for f in files)
+    assert all(any(k in f for f in files) for k in keys)
+    assert sum("Downloaded" in n for n in notes) == 2
+
+
+async def test_e_exports_the_page_to_csv(backend: Backend, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    app = SpsApp(backend, options=AppOptions(page_size=25, download_dir=folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+    files = list(folder.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".csv"
+    lines = files[0].read_text().splitlines()
+    assert len(lines) == 26  # header + the page
+
+
+async def test_q_asks_while_a_follow_runs_and_yes_cancels(served_backend: Backend,
+                                                          tmp_path: Path) -> None:
+    folder = tmp_path / "follow"
+    options = AppOptions(page_size=50, download_dir=folder, player_command="true {file}")
+    app = SpsApp(served_backend, options=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        browser(app).table.move_cursor(row=first_active_row(app))
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        asked = isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await pilot.pause()
+    assert asked
+    # What arrived stays as .live.srs; nothing claims to be the complete trail.
+    assert not [p for p in folder.glob("*.srs") if not p.name.endswith(".live.srs")]

@@ -1,0 +1,252 @@
+"""`?` lists the keys that work where you are; ctrl+p offers the screen's actions,
+saved queries, themes, profiles and a few built-ins."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+from rich.console import Console
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.widgets._toast import Toast
+
+from spstui.api.client import Connection, SpsClient
+from spstui.backend import Backend
+from spstui.cache import CacheStore
+from spstui.settings import config_path, load_settings
+from spstui.simulator import Simulator
+from spstui.tui.app import SpsApp
+from spstui.tui.browser import BrowserScreen
+from spstui.tui.help import HelpScreen, KeyTable
+from spstui.tui.palette import palette_commands
+
+SIZE = (160, 45)
+SETTINGS = """\
+[profiles.lab]
+url = "https://sps.lab.example"
+
+[profiles.prod]
+url = "https://sps.example.com"
+
+[saved_queries."root over ssh"]
+q = "protocol:ssh AND user.name:root"
+
+[saved_queries."[b]odd"]
+q = "verdict:accept"
+"""
+
+
+class VaultScreen(Screen[None]):
+    """A tiny screen: one allowed action, one refused (as read-only mode does), one
+    bound but unavailable right now, and one without a description."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "greet", "Greet"),
+        Binding("x", "erase", "Erase everything"),
+        Binding("w", "wait", "Wait a bit"),
+        Binding("h", "hidden", ""),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.applied: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("vault")
+        yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return {"erase": False, "wait": None}.get(action, True)
+
+    def action_greet(self) -> None:
+        self.app.notify("hello")
+
+    def apply_saved_query(self, name: str) -> None:
+        self.applied.append(name)
+
+
+@pytest.fixture
+async def backend(sim: Simulator, tmp_path: Path) -> AsyncIterator[Backend]:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3") as cache:
+        yield Backend(client, cache)
+    await client.aclose()
+
+
+def offline_app() -> SpsApp:
+    return SpsApp(Backend(None, None, offline=True))
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def help_text(app: SpsApp) -> str:
+    """The help screen's tables as the user reads them."""
+    assert isinstance(app.screen, HelpScreen)
+    console = Console(width=200, record=True, file=io.StringIO())
+    for table in app.screen.query(KeyTable):
+        console.print(table.render())
+    return console.export_text()
+
+
+def titles(app: SpsApp) -> list[str]:
+    """Command titles as the palette shows them (it reads them as markup)."""
+    return [Content.from_markup(c.title).plain for c in palette_commands(app, app.screen)]
+
+
+def toasts(app: SpsApp) -> str:
+    return "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
+
+
+# -- help --------------------------------------------------------------------------------
+
+
+async def test_question_mark_lists_the_browser_keys_and_escape_closes(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        text = help_text(app)
+        assert "Next page" in text and "]" in text
+        assert "Everywhere" in text and "Quit" in text and "Command palette" in text
+        assert "protocol:ssh AND user.name:root" in text and "-24h" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
+
+
+async def test_help_shows_only_the_actions_the_screen_allows() -> None:
+    app = offline_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(VaultScreen())
+        await pilot.press("question_mark")
+        lines = help_text(app).splitlines()
+        assert any("y" in line and "Greet" in line for line in lines)
+        assert not any("Erase everything" in line for line in lines)  # check_action: False
+        assert any("Wait a bit (not now)" in line for line in lines)  # check_action: None
+        await pilot.press("question_mark")  # ? closes it too
+        assert isinstance(app.screen, VaultScreen)
+        await pilot.press("question_mark", "q")  # and so does q, without quitting
+        assert isinstance(app.screen, VaultScreen)
+        assert app.is_running
+
+
+async def test_help_scrolls_on_a_small_terminal() -> None:
+    app = offline_app()
+    async with app.run_test(size=(90, 20)) as pilot:
+        await pilot.press("question_mark")
+        scroll = app.screen.query_one("#help-scroll", VerticalScroll)
+        assert scroll.max_scroll_y > 0  # more keys than rows: they must be reachable
+        await pilot.press("end")
+        assert scroll.scroll_y == scroll.max_scroll_y
+        assert scroll.region.bottom <= 20
+
+
+# -- palette -----------------------------------------------------------------------------
+
+
+async def test_palette_commands_fit_the_screen_and_the_settings() -> None:
+    config_path().write_text(SETTINGS, encoding="utf-8")
+    app = offline_app()
+    async with app.run_test(size=SIZE):
+        await app.push_screen(VaultScreen())
+        shown = titles(app)
+    assert "Greet" in shown
+    assert "Erase everything" not in shown and "Wait a bit" not in shown
+    assert {"Run saved query: root over ssh", "Run saved query: [b]odd"} <= set(shown)
+    assert {"Theme: spstui-dark", "Theme: spstui-light", "Theme: spstui-high-contrast"} <= set(
+        shown)
+    assert {"Profile: lab", "Profile: prod"} <= set(shown)
+    assert {"Quit", "Keys", "Screenshot"} <= set(shown)
+    assert "Theme" not in shown  # Textual's theme picker would be a duplicate
+
+
+async def test_palette_offers_the_browser_actions(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = titles(app)
+    assert {"Next page", "Prev page", "Query"} <= set(shown)
+
+
+async def test_typing_a_theme_in_the_palette_switches_and_keeps_it() -> None:
+    app = offline_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"ui-li")  # fuzzy: only "Theme: spstui-light"
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.theme == "spstui-light"
+        assert not isinstance(app.screen, CommandPalette)
+    assert load_settings().theme == "spstui-light"
+
+
+async def test_a_saved_query_from_the_palette_goes_to_the_screen() -> None:
+    config_path().write_text(SETTINGS, encoding="utf-8")
+    app = offline_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        vault = VaultScreen()
+        await app.push_screen(vault)
+        await pilot.press("ctrl+p", *"root")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert vault.applied == ["root over ssh"]
+        await app.push_screen(Screen())  # a screen that cannot run saved queries
+        command = next(c for c in palette_commands(app, app.screen)
+                       if c.title.endswith("root over ssh"))
+        command.callback()
+        await pilot.pause()
+        assert "runs in the session browser" in toasts(app)
+
+
+async def test_a_profile_from_the_palette_becomes_the_default() -> None:
+    config_path().write_text(SETTINGS, encoding="utf-8")
+    app = offline_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        command = next(c for c in palette_commands(app, app.screen)
+                       if c.title == "Profile: prod")
+        command.callback()
+        await pilot.pause()
+        assert "takes effect at the next start" in toasts(app)
+    assert load_settings().default_profile == "prod"
+
+
+async def test_a_screen_action_runs_from_the_palette() -> None:
+    app = offline_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await app.push_screen(VaultScreen())
+        await pilot.press("ctrl+p", *"Greet")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert "hello" in toasts(app)
+
+
+def test_help_over_the_browser(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    app = SpsApp(Backend(client, CacheStore(tmp_path / "cache.sqlite3")), page_size=50)
+
+    async def open_help(pilot: Any) -> None:
+        for _ in range(3):
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
