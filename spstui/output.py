@@ -46,6 +46,8 @@ def safe_text(value: object) -> str:
 
 def truncate(text: str, width: int) -> str:
     """Cut text to a display width (wide characters count double)."""
+    if text.isascii() and text.isprintable():  # the common case: one cell a character
+        return text if len(text) <= width else text[:width - 1] + "…"
     if cell_len(text) <= width:
         return text
     out = ""

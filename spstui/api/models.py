@@ -7,7 +7,7 @@ values, verdicts are understood in every spelling while the raw value is kept.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import (
     AliasChoices,
@@ -16,10 +16,12 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
+from spstui.api.errors import ProtocolError
 from spstui.api.timestamps import Timestamp
 from spstui.api.verdicts import Verdict
 
@@ -33,6 +35,23 @@ _INDEX_BY_NUMBER = dict(enumerate(INDEX_STATUSES))
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Parse what the appliance sent; a shape this client cannot read is an
+        SpsError (ProtocolError) like any other refusal, so callers that handle
+        appliance errors never meet a bare pydantic error."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as err:
+            problems = err.errors()
+            where, why = "the answer", str(err)
+            if problems:
+                where = ".".join(str(p) for p in problems[0]["loc"]) or where
+                why = problems[0]["msg"]
+            raise ProtocolError(
+                f"The appliance sent a {cls.__name__} this client cannot read: {where}: {why}",
+                hint=f"{len(problems)} problem(s) in all.") from err
 
 
 class Link(Model):

@@ -108,6 +108,20 @@ async def follow(client: SpsClient, key: str, dest: Path | str, *,
     """
     final = _target(key, dest, "srs")
     live = final.with_name(final.name.removesuffix(".srs") + ".live.srs")
+    try:
+        await _follow_into(client, key, live, progress, on_file, reconnects)
+    except BaseException:
+        # Keep what arrived (the user may want it), but leave no empty file behind:
+        # a refused request (no trail, no permission) or a cancel before any byte.
+        if live.exists() and live.stat().st_size == 0:
+            live.unlink()
+        raise
+    os.replace(live, final)
+    return final
+
+
+async def _follow_into(client: SpsClient, key: str, live: Path, progress: Progress | None,
+                       on_file: Callable[[Path], None] | None, reconnects: int) -> None:
     written = 0
     failures = 0
     announced = False
@@ -145,9 +159,7 @@ async def follow(client: SpsClient, key: str, dest: Path | str, *,
             # The stream ended cleanly; a proxy closing an idle connection looks the
             # same, so ask whether the session has really ended before finishing.
             if not await _still_active(client, key):
-                break
-    os.replace(live, final)
-    return final
+                return
 
 
 async def _still_active(client: SpsClient, key: str) -> bool:

@@ -21,7 +21,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
@@ -30,12 +29,14 @@ from spstui.api.errors import SpsError
 from spstui.api.models import Session, SessionRow
 from spstui.api.search import SearchQuery
 from spstui.backend import Backend, Freshness
+from spstui.output import truncate
 from spstui.tui.detail import DetailPane, load_details
 from spstui.tui.messages import DetailFailed, DetailLoaded
-from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
+from spstui.tui.session_actions import SessionActions
 
 if TYPE_CHECKING:
-    from spstui.tui.app import SpsApp
+    pass
 
 ACTIVE_QUERY = "active:true"
 DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
@@ -115,12 +116,13 @@ def _cycles(seconds: float, interval: float) -> int:
     return max(1, math.ceil(seconds / max(interval, 0.001)))
 
 
-class ActiveScreen(Screen[None]):
-    """Active sessions, refreshed every `options.refresh_interval` seconds."""
+class ActiveScreen(SessionActions):
+    """Active sessions, refreshed every `options.refresh_interval` seconds; the session
+    actions (download, follow, terminate, copy the key) work on the highlighted row."""
 
     DEFAULT_CSS = """
     ActiveScreen #active-main { height: 1fr; }
-    ActiveScreen #active { width: 1fr; }
+    ActiveScreen #active { width: 3fr; max-width: 127; }
     ActiveScreen.zoomed #active { display: none; }
     ActiveScreen.zoomed DetailPane { width: 1fr; }
     ActiveScreen #active-status { height: 1; padding: 0 1; background: $boost; }
@@ -153,10 +155,6 @@ class ActiveScreen(Screen[None]):
         self.column_ids: list[str] = list(DEFAULT_COLUMNS)
 
     @property
-    def sps(self) -> SpsApp:
-        return cast("SpsApp", self.app)
-
-    @property
     def backend(self) -> Backend:
         return self.sps.backend
 
@@ -186,7 +184,8 @@ class ActiveScreen(Screen[None]):
         self.column_ids = chosen or list(DEFAULT_COLUMNS)
         table.add_column("", width=5, key=MARK_COLUMN)
         for column_id in self.column_ids:
-            table.add_column(CELLS[column_id][0], key=column_id)
+            table.add_column(CELLS[column_id][0], key=column_id,
+                             width=column_width(column_id))
         table.focus()
         self._timer = self.set_interval(self.interval, self.tick)
         self.refresh_sessions()
@@ -296,7 +295,9 @@ class ActiveScreen(Screen[None]):
 
     def _cell(self, column_id: str, entry: Entry) -> tuple[Text, frozenset[str]]:
         probe = _Reads(entry.row)
-        text = CELLS[column_id][2](cast(SessionRow, probe))
+        made = CELLS[column_id][2](cast(SessionRow, probe))
+        text = TableCell(truncate(made.plain, column_width(column_id)), style=made.style,
+                         no_wrap=True, end="")
         style = STATE_STYLES.get(entry.state)
         if style:
             text.stylize(style)
@@ -401,11 +402,11 @@ class ActiveScreen(Screen[None]):
     async def load_detail(self, key: str) -> None:
         await asyncio.sleep(DETAIL_DELAY)
         try:
-            session, parts, freshness = await load_details(self.backend, key)
+            loaded = await load_details(self.backend, key)
         except SpsError as err:
             self.post_message(DetailFailed(key, str(err)))
             return
-        self.post_message(DetailLoaded(key, session, parts, freshness))
+        self.post_message(loaded)
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
@@ -413,7 +414,8 @@ class ActiveScreen(Screen[None]):
             return
         note = "" if not message.freshness.stale else message.freshness.describe(
             self.backend.now())
-        self.query_one(DetailPane).show(message.session, message.parts, note)
+        self.query_one(DetailPane).show(message.session, message.parts, note,
+                                        message.failures)
 
     @on(DetailFailed)
     def detail_failed(self, message: DetailFailed) -> None:

@@ -11,6 +11,7 @@ from typing import ClassVar
 from pydantic import ValidationError
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from spstui.backend import Backend
@@ -53,6 +54,13 @@ class SpsApp(App[None]):
     @property
     def page_size(self) -> int:
         return self.options.page_size
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        # Notices quote the appliance (session keys, its error messages) and file
+        # names; none of spstui's own use markup, so none is ever parsed.
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=False)
 
     def on_mount(self) -> None:
         if self.settings_problem:

@@ -15,10 +15,10 @@ from textual.widgets import DataTable, Footer, Static
 from spstui.api.errors import SpsError
 from spstui.api.models import ListMeta, SearchPage, SessionRow
 from spstui.api.search import BASIC_SEARCH_CAP, SearchQuery
-from spstui.backend import PARTS, Backend, Freshness
+from spstui.backend import Backend, Freshness
 from spstui.cache import Triage
 from spstui.tui.deep_pages import DeepPager
-from spstui.tui.detail import DetailPane
+from spstui.tui.detail import DetailPane, load_details
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.messages import DetailFailed, DetailLoaded, PageFailed, PageLoaded
@@ -222,21 +222,18 @@ class BrowserScreen(SessionActions):
     async def load_detail(self, key: str) -> None:
         await asyncio.sleep(DETAIL_DELAY)
         try:
-            session, freshness = await self.backend.session(key)
-            results = await asyncio.gather(*(self.backend.part(key, p) for p in PARTS),
-                                           return_exceptions=True)
+            loaded = await load_details(self.backend, key)
         except SpsError as err:
             self.post_message(DetailFailed(key, str(err)))
             return
-        parts = {name: (r[0] if not isinstance(r, BaseException) else [])
-                 for name, r in zip(PARTS, results, strict=True)}
-        self.post_message(DetailLoaded(key, session, parts, freshness))
+        self.post_message(loaded)
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
         note = "" if not message.freshness.stale else message.freshness.describe(
             self.backend.now())
-        self.query_one(DetailPane).show(message.session, message.parts, note)
+        self.query_one(DetailPane).show(message.session, message.parts, note,
+                                        message.failures)
 
     @on(DetailFailed)
     def detail_failed(self, message: DetailFailed) -> None:
@@ -281,6 +278,15 @@ class BrowserScreen(SessionActions):
             return sorted(self.selected)
         key = self.current_key()
         return [key] if key else []
+
+    def on_screen_resume(self) -> None:
+        # Back from the settings screen: a new page size applies from the page the
+        # cursor was on (the page that holds its first row).
+        size = self.sps.options.page_size
+        if size != self.page_size:
+            self.page_size = size
+            self.query_value = replace(self.query_value, limit=size)
+            self.load_page(self.query_value, self.page_offset - self.page_offset % size)
 
     def action_focus_query(self) -> None:
         self.query_one(QueryBar).focus_query()
@@ -404,15 +410,15 @@ class BrowserScreen(SessionActions):
         table.move_cursor(row=table.row_count - 1 if last else 0)
 
     def action_zoom(self) -> None:
-        self.table.toggle_class("hidden")
+        self.toggle_class("zoomed")
 
     def action_tab(self, n: int) -> None:
         self.query_one(DetailPane).show_tab(n)
 
     def action_back(self) -> None:
         table = self.table
-        if table.has_class("hidden"):
-            table.remove_class("hidden")
+        if self.has_class("zoomed"):
+            self.remove_class("zoomed")
         elif self.selected:
             for key in list(self.selected):
                 self.selected.discard(key)

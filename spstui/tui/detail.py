@@ -17,7 +17,8 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
-from spstui.backend import PARTS, Backend, Freshness
+from spstui.backend import PARTS, Backend
+from spstui.tui.messages import DetailLoaded
 from spstui.tui.render import duration, interesting, literal, when
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
@@ -25,18 +26,25 @@ TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events")
 PART_OF_TAB = {"channels": "channels", "events": "events", "indexing": "indexing",
                "alerts": "alerts", "downloads": "trail_downloads"}
 HIDDEN_FIELDS = frozenset({"config", "version", "key"})
+# The Indexing tab shows the indexer configuration each run used.
+SHOWN_ON = {"indexing": frozenset({"config"})}
 DEFAULT_TAIL_INTERVAL = 5.0
 
 
-async def load_details(backend: Backend, key: str
-                       ) -> tuple[Session, dict[str, list[Any]], Freshness]:
-    """A session and all its parts; a part that fails shows as empty, not as an error."""
+async def load_details(backend: Backend, key: str) -> DetailLoaded:
+    """A session and all its parts. The session failing raises; a part failing leaves
+    that part empty, with the reason in `failures` for its tab to show."""
     session, freshness = await backend.session(key)
     results = await asyncio.gather(*(backend.part(key, p) for p in PARTS),
                                    return_exceptions=True)
-    parts = {name: (r[0] if not isinstance(r, BaseException) else [])
-             for name, r in zip(PARTS, results, strict=True)}
-    return session, parts, freshness
+    parts: dict[str, list[Any]] = {}
+    failures: dict[str, str] = {}
+    for name, result in zip(PARTS, results, strict=True):
+        if isinstance(result, BaseException):
+            parts[name], failures[name] = [], str(result) or type(result).__name__
+        else:
+            parts[name] = result[0]
+    return DetailLoaded(key, session, parts, freshness, failures)
 
 
 def overview_groups(session: Session) -> list[tuple[str, list[tuple[str, object]]]]:
@@ -89,11 +97,19 @@ def _matches(record: dict[str, Any], text_filter: str) -> bool:
     return not needle or any(needle in str(v).lower() for v in record.values())
 
 
+def _plain(value: object) -> object:
+    """Nested values (an indexer run's statistics and config) as `name=value, ...`."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(_plain(v)) for v in value)
+    return when(value) if hasattr(value, "astimezone") else value
+
+
 def _cells(tab_id: str, record: dict[str, Any], columns: list[str]) -> list[Text]:
     flagged = tab_id == "events" and interesting(record.get("action"), record.get("type"))
     style = "bold yellow" if flagged else ""
-    return [literal(when(v) if hasattr(v, "astimezone") else v, style)
-            for v in (record.get(c) for c in columns)]
+    return [literal(_plain(v), style) for v in (record.get(c) for c in columns)]
 
 
 class DetailPane(Vertical):
@@ -119,6 +135,7 @@ class DetailPane(Vertical):
         self._tail_timer: Timer | None = None
         self._tail_error = ""
         self._tail_paused = False
+        self._failures: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -160,7 +177,8 @@ class DetailPane(Vertical):
         self._stop_tail()
         self.query_one("#detail-title", Static).update(literal(message, "bold red"))
 
-    def show(self, session: Session, parts: dict[str, list[Any]], note: str = "") -> None:
+    def show(self, session: Session, parts: dict[str, list[Any]], note: str = "",
+             failures: dict[str, str] | None = None) -> None:
         b = session.body
         self._title = Text.assemble(
             literal(f"{b.protocol or '?'} · {b.user.name or '?'} → "
@@ -169,6 +187,7 @@ class DetailPane(Vertical):
         self._session = session
         self._fill_overview(session)
         self._parts = parts
+        self._failures = failures or {}
         for tab_id, part in PART_OF_TAB.items():
             self._fill_part(tab_id, parts.get(part, []), self._filter(tab_id))
         if b.active:
@@ -211,12 +230,14 @@ class DetailPane(Vertical):
         table = self.query_one(f"#table-{tab_id}", DataTable)
         table.clear(columns=True)
         records = [_record(i) for i in items]
-        columns = list(dict.fromkeys(k for rec in records for k in rec
-                                     if k not in HIDDEN_FIELDS))
+        hidden = HIDDEN_FIELDS - SHOWN_ON.get(tab_id, frozenset())
+        columns = list(dict.fromkeys(k for rec in records for k in rec if k not in hidden))
         self._columns[tab_id] = columns
         if not records:
+            failed = self._failures.get(PART_OF_TAB.get(tab_id, ""))
             table.add_column("")
-            table.add_row(literal("nothing here", "dim"))
+            table.add_row(literal(f"Could not load: {failed}", "red") if failed
+                          else literal("nothing here", "dim"))
             return
         table.add_columns(*columns)
         for rec in records:

@@ -27,7 +27,7 @@ _DESCRIPTIONS = {"command_palette": "Command palette", "help_quit": ""}
 _GENERIC_ACTIONS = {binding.action for _key, binding in BindingsMap(Screen.BINDINGS)}
 
 TIPS: list[tuple[str, str]] = [
-    ("protocol:ssh AND user.name:root", "root over SSH"),
+    ("protocol:ssh AND server_username:root", "root on the server, over SSH"),
     ("protocol:rdp AND NOT verdict:accept", "RDP, not accepted"),
     ("client.address:10.20.30.40", "from one address"),
     ("name:?dmi*", "? one character, * any"),

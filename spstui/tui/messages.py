@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -33,6 +33,7 @@ class DetailLoaded(Message):
     session: Session
     parts: dict[str, list[Any]]
     freshness: Freshness
+    failures: dict[str, str] = field(default_factory=dict)  # part -> why it is missing
 
 
 @dataclass

@@ -8,9 +8,10 @@ goes through `literal`, which escapes control characters and returns a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from spstui.api.models import SessionRow
@@ -56,7 +57,7 @@ def _user(row: SessionRow) -> Text:
 
 def _route(row: SessionRow) -> Text:
     route = f"{row.client_address or '?'} → {row.server_address or '?'}:{row.server_port or ''}"
-    return literal(truncate(safe_text(route), 26))
+    return literal(truncate(safe_text(route), 25))
 
 
 def _short_time(value: datetime | None) -> Text:
@@ -95,8 +96,31 @@ DEFAULT_COLUMNS = ("start", "user", "route", "proto", "verdict", "time", "active
 COLUMNS = tuple(CELLS[c][0] for c in DEFAULT_COLUMNS)
 
 
-def row_cells(row: SessionRow, columns: Sequence[str] = DEFAULT_COLUMNS) -> list[Text]:
-    return [CELLS[c][2](row) for c in columns]
+# Display widths of the session table's columns. Fixed widths keep the columns from
+# jumping between pages, and let the table skip measuring every cell (below).
+WIDTHS = {"start": 11, "end": 11, "user": 17, "route": 25, "proto": 6, "verdict": 10,
+          "time": 7, "active": 1, "index": 8, "risk": 4, "policy": 16, "session_id": 36}
+
+
+class TableCell(Text):
+    """A cell of a fixed-width column.
+
+    DataTable measures every cell of every new row, which was most of the time a
+    500-row page took to show; a fixed-width column has no use for the answer. Rich
+    and Textual both read a missing `__rich_measure__` as "no natural width"."""
+
+    __rich_measure__ = None  # type: ignore[assignment]
+
+
+def column_width(column_id: str) -> int:
+    """Room for the widest cell and for the header with its sort arrow."""
+    return max(WIDTHS[column_id], cell_len(CELLS[column_id][0]) + 2)
+
+
+def column_cell(column_id: str, row: SessionRow) -> Text:
+    text = CELLS[column_id][2](row)
+    plain = truncate(text.plain, column_width(column_id))
+    return TableCell(plain, style=text.style, no_wrap=True, end="")
 
 
 def interesting(action: str | None, kind: str | None) -> bool:

@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 
 from spstui.api.models import SessionRow
 from spstui.cache import Triage
-from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS, column_cell, column_width, literal
 
 MARK_COLUMN = "mark"
 TRIAGE_SYMBOLS = {"reviewed": ("✓", "green"), "suspicious": ("!", "bold red")}
@@ -67,7 +67,8 @@ class SessionTable(DataTable[Any]):
         self.clear(columns=True)
         self.add_column(" ", key=MARK_COLUMN, width=2)
         for column_id in self.column_ids:
-            self.add_column(self._label(column_id), key=column_id)
+            self.add_column(self._label(column_id), key=column_id,
+                            width=column_width(column_id))
         self.focus_column = min(self.focus_column, len(self.column_ids) - 1)
 
     def _label(self, column_id: str) -> Text:
@@ -106,9 +107,11 @@ class SessionTable(DataTable[Any]):
 
     def fill(self, rows: Sequence[SessionRow], selected: set[str],
              marks: Mapping[str, Triage]) -> None:
+        if "message" in self.columns:  # type: ignore[operator]
+            self.build_columns()
         self.clear()
         for row in rows:
-            cells = [CELLS[c][2](row) for c in self.column_ids]
+            cells = [column_cell(c, row) for c in self.column_ids]
             self.add_row(mark_cell(row.key in selected, marks.get(row.key)), *cells,
                          key=row.key)
 
@@ -117,6 +120,11 @@ class SessionTable(DataTable[Any]):
             self.update_cell(key, MARK_COLUMN, mark_cell(selected, triage))
 
     def show_message(self, text: str, style: str = "dim") -> None:
-        """An empty table says why (no matches, an error) instead of staying blank."""
-        self.clear()
+        """An empty table says why (no matches, an error) instead of staying blank.
+
+        The message gets one wide column of its own; the next fill puts the session
+        columns back."""
+        self.clear(columns=True)
+        self.add_column(" ", key=MARK_COLUMN, width=2)
+        self.add_column("", key="message")
         self.add_row(Text(""), literal(text, style), key="__message__")

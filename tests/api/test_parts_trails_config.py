@@ -11,7 +11,7 @@ import pytest
 from spstui.api import configuration as cfg
 from spstui.api import sessions, trails
 from spstui.api.client import Connection, SpsClient
-from spstui.api.errors import ServerError, TransferInterrupted
+from spstui.api.errors import ServerError, SpsError, TransferInterrupted
 from spstui.api.search import SearchQuery, iterate, search_page
 from spstui.simulator import Fault, ManualClock, Simulator
 from spstui.simulator.server import BackgroundServer
@@ -131,6 +131,18 @@ async def test_follow_writes_live_srs_until_the_session_ends(
         final = await asyncio.wait_for(task, 10)
     assert final.name.endswith(".srs") and not final.name.endswith(".live.srs")
     assert final.exists() and not opened[0].exists()
+
+
+async def test_follow_of_a_session_without_trail_fails_and_leaves_no_file(
+        sim: Simulator, tmp_path: Path) -> None:
+    async with connect(sim) as client:
+        page = await search_page(client, SearchQuery(q="active:true", limit=200))
+        bodies = [await sessions.get_session(client, row.key) for row in page.items]
+        key = next(s.key for s in bodies if s.body.recording.has_trail is False)
+        with pytest.raises(SpsError) as raised:
+            await trails.follow(client, key, tmp_path)
+    assert raised.value.status == 404
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_player_template_gets_the_file_and_missing_player_says_where_the_file_is(

@@ -335,3 +335,52 @@ def test_active_view_snapshot(snap_compare: Any, sim: Simulator, tmp_path: Path)
         await settle(pilot)
 
     assert snap_compare(make_app(backend), terminal_size=SIZE, run_before=after_a_refresh)
+
+
+async def test_terminate_works_from_the_active_view_after_confirmation(
+        backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        key = screen.current_key()
+        assert key is not None and key in active_keys(sim)
+        await pilot.press("x")
+        await pilot.pause()
+        asked = type(app.screen).__name__
+        await pilot.press("y")
+        await settle(pilot)
+        row = screen.current_row() if screen.current_key() == key else None
+    assert asked == "Confirm"
+    assert key not in active_keys(sim)
+    assert row is None or row.active is False
+
+
+async def test_f_follows_the_highlighted_active_session(
+        server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spstui.tui.transfers import find_transfers
+
+    monkeypatch.setenv("PATH", "")  # no player: the .srs is written all the same
+    client = SpsClient(Connection(server.url, "admin", "admin"))
+    folder = tmp_path / "trails"
+    app = SpsApp(Backend(client, None),
+                 options=AppOptions(page_size=50, refresh_interval=600.0,
+                                    download_dir=folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        screen = await open_active(pilot)
+        key = screen.current_key()
+        await pilot.press("f")
+        await pilot.pause()
+        transfers = find_transfers(app)
+        following = transfers.running() if transfers else 0
+        for _ in range(100):  # the live file appears once the stream starts
+            if folder.exists() and any(folder.iterdir()):
+                break
+            await pilot.pause(0.05)
+        written = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        await pilot.press("ctrl+x")
+        await settle(pilot)
+    await client.aclose()
+    assert key is not None and following == 1
+    assert any(name.endswith(".live.srs") for name in written), written

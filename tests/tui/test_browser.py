@@ -168,3 +168,83 @@ def test_make_sim_is_deterministic_for_screens() -> None:
     a, b = make_sim(), make_sim()
     assert [a.store.key(s) for s in a.store.sessions[:5]] == \
         [b.store.key(s) for s in b.store.sessions[:5]]
+
+
+async def test_z_gives_the_detail_pane_the_whole_width_and_escape_gives_it_back(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        table = app.screen.query_one("#sessions", DataTable)
+        beside = pane.size.width
+        await pilot.press("z")
+        await pilot.pause()
+        zoomed, table_shown_zoomed = pane.size.width, table.display
+        await pilot.press("escape")
+        await pilot.pause()
+        back, table_shown_back = pane.size.width, table.display
+    assert beside < SIZE[0] // 2
+    assert zoomed >= SIZE[0] - 2 and not table_shown_zoomed
+    assert back == beside and table_shown_back
+
+
+async def test_an_answer_the_client_cannot_read_is_reported_not_crashed() -> None:
+    def appliance(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/authentication":
+            return httpx.Response(200, json={}, headers={"set-cookie": "session_id=x"})
+        # A session whose start time is no time at all.
+        return httpx.Response(200, json={"items": [{"key": "a", "body": {
+            "start_time": "garbage"}}], "meta": {"match_count": 1}})
+
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.MockTransport(appliance))
+    app = SpsApp(Backend(client, None), page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        still_running = app.is_running
+        shown = status(app)
+    await client.aclose()
+    assert still_running
+    assert "cannot read" in shown and "start_time" in shown
+
+
+async def test_indexing_tab_shows_statistics_and_config_as_plain_text(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        page = await backend.page(SearchQuery(q="verdict:accept AND active:false", limit=20))
+        indexed = [r.key for r in page[0].items if r.index_status == "INDEXED"]
+        assert indexed, "an indexed session to look at"
+        screen_of(app).load_detail(indexed[0])
+        await settle(pilot, app)
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.screen.query_one(DetailPane).query_one("#table-indexing", DataTable)
+        headers = [str(c.label) for c in table.ordered_columns]
+        cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+    assert "config" in headers and "statistics" in headers
+    assert cells and not any("datetime.datetime(" in c or "{'" in c for c in cells)
+    assert any("=" in c for c in cells)  # nested values as name=value
+
+
+async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
+                                                            sim: Simulator) -> None:
+    from spstui.simulator.app import Fault
+
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = screen_of(app).keys[3]
+        sim.faults.append(Fault(path=f"/api/audit/sessions/{key}/channels", status=403,
+                                code="Forbidden", times=10))
+        screen_of(app).load_detail(key)
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        channels = pane.query_one("#table-channels", DataTable)
+        said = [str(c) for i in range(channels.row_count) for c in channels.get_row_at(i)]
+        overview = pane.query_one("#table-overview", DataTable)
+        values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
+    assert key in values  # the session itself loaded
+    assert len(said) == 1 and said[0].startswith("Could not load:")

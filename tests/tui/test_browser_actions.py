@@ -180,7 +180,7 @@ async def test_triage_flag_is_stored_shown_and_filters(backend: Backend) -> None
         filtered_status = status(app)
         await pilot.press("T")  # filter: reviewed — none
         await settle(pilot, app)
-        none_reviewed = column(app, "start")
+        none_reviewed = column(app, "message")
     assert stored.flag == "suspicious" and stored.note == "odd sudo"
     assert mark.endswith("!")
     assert filtered == [key] and "triage filter: suspicious" in filtered_status

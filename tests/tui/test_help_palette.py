@@ -122,7 +122,7 @@ async def test_question_mark_lists_the_browser_keys_and_escape_closes(backend: B
         text = help_text(app)
         assert "Next page" in text and "]" in text
         assert "Everywhere" in text and "Quit" in text and "Command palette" in text
-        assert "protocol:ssh AND user.name:root" in text and "-24h" in text
+        assert "protocol:ssh AND server_username:root" in text and "-24h" in text
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
 
@@ -250,3 +250,28 @@ def test_help_over_the_browser(snap_compare: Any, sim: Simulator, tmp_path: Path
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
+
+
+async def test_every_query_tip_in_the_help_is_accepted_by_the_appliance(sim: Simulator) -> None:
+    from spstui.api.search import SearchQuery, search_page
+    from spstui.tui.help import TIPS
+
+    queries = [example for example, _ in TIPS
+               if not example.startswith(("start", "content"))]
+    async with SpsClient(Connection("https://sps.test", "admin", "admin"),
+                         transport=httpx.ASGITransport(app=sim.app)) as client:
+        for q in queries:  # an unknown field or bad syntax raises InvalidRequest
+            page = await search_page(client, SearchQuery(q=q, limit=1))
+            assert page.meta.match_count is not None, q
+    assert len(queries) >= 3
+
+
+async def test_notices_show_appliance_text_literally(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    hostile = "Could not terminate [bold red]svc-1[/] : [link=http://x]here[/link]"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        app.screen.notify(hostile, severity="error")  # a screen's notify, as actions do
+        await pilot.pause()
+        shown = toasts(app)
+    assert "[bold red]svc-1[/]" in shown and "[link=http://x]" in shown

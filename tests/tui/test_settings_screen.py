@@ -264,8 +264,15 @@ async def test_page_size_is_applied_and_saved_under_the_profile_in_use(
         await pilot.press("ctrl+u", *"120", "ctrl+s")
         await pilot.pause()
         status = text_of(screen, "#app-status")
+        await pilot.press("escape")  # back to the browser, which pages by the new size
+        await settle(pilot)
+        first = text_of(app.screen, "#status")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        second = text_of(app.screen, "#status")
     assert "page_size" in too_big and "500" in too_big
     assert options.page_size == 120
+    assert first.startswith("1–120 of") and second.startswith("121–240 of")
     assert status.startswith("Applied and saved to the settings file (profile lab).")
     assert load_settings().profiles["lab"].page_size == 120
 

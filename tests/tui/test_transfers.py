@@ -207,7 +207,7 @@ async def test_offline_download_says_it_needs_the_appliance(folder: Path) -> Non
 async def test_quit_asks_while_a_download_runs_and_cancelling_cleans_up(
         sim: Simulator, client: SpsClient, folder: Path) -> None:
     [key] = await keys_of(client, ENDED_SSH, 1)
-    sim.faults.append(Fault(path=f"/api/audit/sessions/{key}/audit_trail", delay=0.5))
+    sim.faults.append(Fault(path=f"/api/audit/sessions/{key}/audit_trail", delay=2.0))
     app = make_app(client, folder)
     async with app.run_test(size=SIZE) as pilot:
         app.transfers.start_download([key])
