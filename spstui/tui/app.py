@@ -69,6 +69,13 @@ class SpsApp(App[None]):
         report_theme_problems(self, self.theme_problems)
         self.push_screen(BrowserScreen(self.backend, self.options.page_size))
 
+    def open_settings(self) -> None:
+        """The settings screen over whatever is shown (once: not over itself)."""
+        from spstui.tui.settings_screen import SettingsScreen
+
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
+
     def watch_theme(self, theme: str) -> None:
         remember_theme(self, theme)  # a theme picked while running is saved
 

@@ -313,6 +313,15 @@ class BrowserScreen(SessionActions):
         self._set_sort(f"-{field}" if sorted_on == field and not descending else field)
         self.load_page(replace(self.query_value, sort=(self.sort,)), 0)
 
+    @on(DataTable.HeaderSelected, "#sessions")
+    def header_clicked(self, message: DataTable.HeaderSelected) -> None:
+        """A click on a column header sorts on it, as `s` on that column does."""
+        column_id = str(message.column_key.value)
+        if column_id in self.table.column_ids:
+            self.table.focus_column = self.table.column_ids.index(column_id)
+            self.table.relabel()
+            self.action_sort()
+
     def _set_sort(self, sort: str) -> None:
         """Sort on the appliance, shown in the header and remembered across runs."""
         self.sort = sort
@@ -397,9 +406,7 @@ class BrowserScreen(SessionActions):
         self.app.push_screen(ActiveScreen())
 
     def action_settings(self) -> None:
-        from spstui.tui.settings_screen import SettingsScreen
-
-        self.app.push_screen(SettingsScreen())
+        self.sps.open_settings()
 
     def action_cursor(self, step: int) -> None:
         table = self.table

@@ -29,7 +29,13 @@ _REPLACED_BUILTINS = {"Theme", "Keys"}
 
 
 def palette_commands(app: SpsApp, screen: Screen[object]) -> Iterator[SystemCommand]:
-    yield from screen_commands(app, screen)
+    commands = list(screen_commands(app, screen))
+    yield from commands
+    if type(screen).__name__ != "SettingsScreen" and not any(
+            c.title == "Settings" for c in commands):
+        # Where `c` means something else (the active view), the palette still opens them.
+        yield SystemCommand("Settings", "VNC options, indexer, app preferences",
+                            app.open_settings)
     yield from saved_query_commands(app, screen)
     yield from theme_commands(app)
     yield from profile_commands(app)

@@ -384,3 +384,16 @@ async def test_f_follows_the_highlighted_active_session(
     await client.aclose()
     assert key is not None and following == 1
     assert any(name.endswith(".live.srs") for name in written), written
+
+
+async def test_the_palette_opens_the_settings_from_the_active_view(backend: Backend) -> None:
+    from spstui.tui.palette import palette_commands
+
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        [settings] = [c for c in palette_commands(app, screen) if c.title == "Settings"]
+        settings.callback()
+        await settle(pilot)
+        opened = type(app.screen).__name__
+    assert opened == "SettingsScreen"

@@ -373,3 +373,21 @@ async def test_q_asks_while_a_follow_runs_and_yes_cancels(served_backend: Backen
     assert asked
     # What arrived stays as .live.srs; nothing claims to be the complete trail.
     assert not [p for p in folder.glob("*.srs") if not p.name.endswith(".live.srs")]
+
+
+async def test_clicking_a_column_header_sorts_on_it(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one(SessionTable)
+        x = 0
+        for col in table.ordered_columns:
+            if col.key.value == "proto":
+                break
+            x += col.get_render_width(table)
+        await pilot.click(SessionTable, offset=(x + 1, 0))
+        await settle(pilot, app)
+        protocols = column(app, "proto")
+        sort_status = status(app)
+    assert "sort: protocol ▲" in sort_status
+    assert protocols == sorted(protocols)
