@@ -248,3 +248,89 @@ async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
         values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
     assert key in values  # the session itself loaded
     assert len(said) == 1 and said[0].startswith("Could not load:")
+
+
+async def test_offline_the_cached_page_is_shown_with_its_age(sim: Simulator,
+                                                             tmp_path: Path) -> None:
+    clock = sim.clock
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3", now=sim.now) as cache:
+        online = SpsApp(Backend(client, cache, now=sim.now), page_size=20)
+        async with online.run_test(size=SIZE) as pilot:
+            await settle(pilot, online)
+            keys_online = list(screen_of(online).keys)
+        clock.advance(7200)  # type: ignore[attr-defined]
+        offline = SpsApp(Backend(None, cache, offline=True, now=sim.now), page_size=20)
+        async with offline.run_test(size=SIZE) as pilot:
+            await settle(pilot, offline)
+            keys_offline = list(screen_of(offline).keys)
+            shown = status(offline)
+    await client.aclose()
+    assert keys_offline == keys_online
+    assert "cached 2 h ago" in shown and "offline" in shown
+
+
+async def test_interesting_commands_are_highlighted_in_the_events_tab(
+        sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    page = await search_page(client, SearchQuery(q="protocol:ssh AND verdict:accept",
+                                                 content="sudo", limit=1))
+    with CacheStore(tmp_path / "c.sqlite3") as cache:
+        app = SpsApp(Backend(client, cache), page_size=20)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            screen_of(app).load_detail(page.items[0].key)
+            await settle(pilot, app)
+            await pilot.press("3")
+            await pilot.pause()
+            events = app.screen.query_one(DetailPane).query_one("#table-events", DataTable)
+            action = [str(c.label) for c in events.ordered_columns].index("action")
+            rows = [events.get_row_at(i) for i in range(events.row_count)]
+    await client.aclose()
+    flagged = {r[action].plain for r in rows if "bold" in str(r[action].style)}
+    plain = {r[action].plain for r in rows if "bold" not in str(r[action].style)}
+    assert any(a.startswith("sudo") for a in flagged)
+    assert not any(a.split()[0] in {"sudo", "su", "chmod", "ssh", "mount"} for a in plain)
+
+
+async def test_number_keys_show_channels_alerts_and_downloads_of_the_session(
+        sim: Simulator, tmp_path: Path) -> None:
+    from textual.widgets import TabbedContent
+
+    from spstui.api import sessions
+
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    page = await search_page(client, SearchQuery(q="verdict:accept AND active:false",
+                                                 limit=60))
+    # A session with alerts and downloads, so every tab has something to show.
+    key = ""
+    for row in page.items:
+        if await sessions.alerts(client, row.key) and \
+                await sessions.trail_downloads(client, row.key):
+            key = row.key
+            break
+    assert key, "the simulated data has sessions with alerts and trail downloads"
+    expected = {"channels": len(await sessions.channels(client, key)),
+                "alerts": len(await sessions.alerts(client, key)),
+                "downloads": len(await sessions.trail_downloads(client, key))}
+    shown: dict[str, tuple[str, int, list[str]]] = {}
+    with CacheStore(tmp_path / "c.sqlite3") as cache:
+        app = SpsApp(Backend(client, cache), page_size=20)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            screen_of(app).load_detail(key)
+            await settle(pilot, app)
+            pane = app.screen.query_one(DetailPane)
+            for digit, tab in (("2", "channels"), ("5", "alerts"), ("6", "downloads")):
+                await pilot.press(digit)
+                await pilot.pause()
+                table = pane.query_one(f"#table-{tab}", DataTable)
+                shown[tab] = (pane.query_one(TabbedContent).active, table.row_count,
+                              [str(c.label) for c in table.ordered_columns])
+    await client.aclose()
+    for tab, (active, rows, _) in shown.items():
+        assert active == f"tab-{tab}" and rows == expected[tab], tab
+    assert "matched_action" in shown["alerts"][2] and "rule_name" in shown["alerts"][2]
