@@ -34,6 +34,7 @@ from spstui.tui.detail import DetailPane, load_details
 from spstui.tui.messages import DetailFailed, DetailLoaded
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
 from spstui.tui.session_actions import SessionActions
+from spstui.tui.transfers import TransfersSummary
 
 if TYPE_CHECKING:
     pass
@@ -174,6 +175,7 @@ class ActiveScreen(SessionActions):
                                               zebra_stripes=True)
             yield table
             yield DetailPane(id="detail")
+        yield TransfersSummary(id="active-transfers")
         yield Static("Loading active sessions…", id="active-status")
         yield Footer()
 

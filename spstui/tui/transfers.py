@@ -153,6 +153,11 @@ class Transfers(VerticalScroll, can_focus=False):
         """Jobs queued or running (ask before quitting while this is not 0)."""
         return len(self._jobs)
 
+    @property
+    def jobs(self) -> list[Job]:
+        """The jobs queued or running, oldest first (a copy)."""
+        return list(self._jobs)
+
     def cancel_all(self) -> int:
         """Cancel every job; unfinished downloads and exports leave no file behind."""
         jobs = list(self._jobs)
@@ -347,6 +352,35 @@ class Transfers(VerticalScroll, can_focus=False):
             return
         job.painted = now
         job.line.paint()
+
+
+class TransfersSummary(Static):
+    """One line for screens pushed over the browser (whose Transfers widget does the
+    work and shows the bars): what is being transferred and how far it got."""
+
+    DEFAULT_CSS = """
+    TransfersSummary {
+        height: 1;
+        display: none;
+        background: $boost;
+        padding: 0 1;
+    }
+    TransfersSummary.-busy {
+        display: block;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self.paint)
+        self.paint()
+
+    def paint(self) -> None:
+        transfers = find_transfers(self.app)
+        jobs = transfers.jobs if transfers is not None else []
+        self.set_class(bool(jobs), "-busy")
+        if jobs:
+            self.update(literal(" · ".join(f"{job.kind} {job.label}: {job.amount()}"
+                                           for job in jobs) + "   (ctrl+x cancels)"))
 
 
 # -- quitting ---------------------------------------------------------------------------------

@@ -379,11 +379,16 @@ async def test_f_follows_the_highlighted_active_session(
                 break
             await pilot.pause(0.05)
         written = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        await pilot.pause(0.6)  # the summary line repaints twice a second or so
+        summary = screen.query_one("#active-transfers", Static)
+        summary_shown = summary.display, str(summary.render())
         await pilot.press("ctrl+x")
         await settle(pilot)
     await client.aclose()
     assert key is not None and following == 1
     assert any(name.endswith(".live.srs") for name in written), written
+    # The progress shows on the active view too, not only on the browser under it.
+    assert summary_shown[0] and summary_shown[1].startswith("follow ")
 
 
 async def test_the_palette_opens_the_settings_from_the_active_view(backend: Backend) -> None:
