@@ -239,10 +239,25 @@ class DetailPane(Vertical):
             table.add_row(literal(f"Could not load: {failed}", "red") if failed
                           else literal("nothing here", "dim"))
             return
+        if tab_id == "channels":
+            self._fill_channels(table, records)
+            return
         table.add_columns(*columns)
         for rec in records:
             if _matches(rec, text_filter):
                 table.add_row(*_cells(tab_id, rec, columns))
+
+    @staticmethod
+    def _fill_channels(table: DataTable[Any], records: list[dict[str, Any]]) -> None:
+        """Channel types carry different fields (an exec its command, scp its path, RDP
+        its device): one group of field/value rows per channel, with the fields it has."""
+        table.add_columns("field", "value")
+        for number, rec in enumerate(records, 1):
+            title = f"#{rec.get('key') or number} {rec.get('type') or 'channel'}"
+            table.add_row(literal(title, "bold underline"), Text(""))
+            for name, value in rec.items():
+                if name not in HIDDEN_FIELDS and name != "type" and value not in (None, ""):
+                    table.add_row(literal(f"  {name}"), literal(_plain(value)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "events-filter":

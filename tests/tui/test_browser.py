@@ -332,5 +332,40 @@ async def test_number_keys_show_channels_alerts_and_downloads_of_the_session(
                               [str(c.label) for c in table.ordered_columns])
     await client.aclose()
     for tab, (active, rows, _) in shown.items():
-        assert active == f"tab-{tab}" and rows == expected[tab], tab
+        assert active == f"tab-{tab}", tab
+        if tab != "channels":
+            assert rows == expected[tab], tab
+    # Channels: a titled group per channel, then the fields that channel has.
+    assert shown["channels"][2] == ["field", "value"]
+    assert shown["channels"][1] > expected["channels"] >= 1
     assert "matched_action" in shown["alerts"][2] and "rule_name" in shown["alerts"][2]
+
+
+async def test_channels_show_the_fields_of_their_own_type() -> None:
+    import json
+
+    from spstui.api.models import Channel
+
+    pane = DetailPane()
+    app = SpsApp(Backend(None, None, offline=True), page_size=20)
+    fixture = Path(__file__).parents[1] / "fixtures" / "reference" / "channels_ssh.json"
+    channels = [Channel.model_validate(c) for c in json.loads(fixture.read_text())]
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.mount(pane)
+        await pilot.pause()
+        pane._fill_part("channels", channels)
+        table = pane.query_one("#table-channels", DataTable)
+        rows = [(str(r[0]).strip(), str(r[1])) for r in
+                (table.get_row_at(i) for i in range(table.row_count))]
+    groups: dict[str, list[str]] = {}
+    current = ""
+    for field, _value in rows:
+        if field.startswith("#"):
+            current = field
+            groups[current] = []
+        else:
+            groups[current].append(field)
+    assert "#2 session exec" in groups and "command" in groups["#2 session exec"]
+    assert "#3 session exec scp" in groups and "scp_path" in groups["#3 session exec scp"]
+    assert "command" not in groups["#3 session exec scp"]  # no sparse columns
+    assert ("command", "ls") in rows
