@@ -30,8 +30,7 @@ from spstui.api.models import Session, SessionRow
 from spstui.api.search import SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.output import truncate
-from spstui.tui.detail import DetailPane, load_details
-from spstui.tui.messages import DetailFailed, DetailLoaded
+from spstui.tui.detail import DetailPane
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.transfers import TransfersSummary
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     pass
 
 ACTIVE_QUERY = "active:true"
-DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
 NEW_SECONDS = 15.0  # how long a new session stays marked "new"
 ENDED_SECONDS = 60.0  # how long an ended session stays in the list
 MARK_COLUMN = "mark"  # "new" / "ended"; not a CELLS id, so it never clashes
@@ -397,32 +395,10 @@ class ActiveScreen(SessionActions):
     def _show_detail(self, key: str | None) -> None:
         self._detail_key = key
         if key:
-            self.query_one(DetailPane).show_loading(key)
             self.load_detail(key)
 
-    @work(exclusive=True, group="active-detail")
-    async def load_detail(self, key: str) -> None:
-        await asyncio.sleep(DETAIL_DELAY)
-        try:
-            loaded = await load_details(self.backend, key)
-        except SpsError as err:
-            self.post_message(DetailFailed(key, str(err)))
-            return
-        self.post_message(loaded)
-
-    @on(DetailLoaded)
-    def detail_loaded(self, message: DetailLoaded) -> None:
-        if message.key != self._detail_key:
-            return
-        note = "" if not message.freshness.stale else message.freshness.describe(
-            self.backend.now())
-        self.query_one(DetailPane).show(message.session, message.parts, note,
-                                        message.failures)
-
-    @on(DetailFailed)
-    def detail_failed(self, message: DetailFailed) -> None:
-        if message.key == self._detail_key:
-            self.query_one(DetailPane).show_error(message.error)
+    def load_detail(self, key: str) -> None:
+        self.query_one(DetailPane).load(self.backend, key)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
@@ -18,17 +17,16 @@ from spstui.api.search import BASIC_SEARCH_CAP, SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.cache import Triage
 from spstui.tui.deep_pages import DeepPager
-from spstui.tui.detail import DetailPane, load_details
+from spstui.tui.detail import DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
-from spstui.tui.messages import DetailFailed, DetailLoaded, PageFailed, PageLoaded
+from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.querybar import QueryBar
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.session_table import SessionTable, parse_sort
 from spstui.tui.transfers import Transfers
 
-DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
 DEFAULT_SORT = "-start_time"  # newest first; always explicit so deep pages continue it
 TRIAGE_FILTERS = (None, "suspicious", "reviewed", "any")
 
@@ -215,29 +213,10 @@ class BrowserScreen(SessionActions):
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
         if key and key in self.rows:
-            self.query_one(DetailPane).show_loading(key)
             self.load_detail(key)
 
-    @work(exclusive=True, group="detail")
-    async def load_detail(self, key: str) -> None:
-        await asyncio.sleep(DETAIL_DELAY)
-        try:
-            loaded = await load_details(self.backend, key)
-        except SpsError as err:
-            self.post_message(DetailFailed(key, str(err)))
-            return
-        self.post_message(loaded)
-
-    @on(DetailLoaded)
-    def detail_loaded(self, message: DetailLoaded) -> None:
-        note = "" if not message.freshness.stale else message.freshness.describe(
-            self.backend.now())
-        self.query_one(DetailPane).show(message.session, message.parts, note,
-                                        message.failures)
-
-    @on(DetailFailed)
-    def detail_failed(self, message: DetailFailed) -> None:
-        self.query_one(DetailPane).show_error(message.error)
+    def load_detail(self, key: str) -> None:
+        self.query_one(DetailPane).load(self.backend, key)
 
     # -- query bar ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ Indexing, Alerts, Downloads), with a live tail of the events of an active sessio
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
@@ -17,8 +18,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
-from spstui.backend import PARTS, Backend
-from spstui.tui.messages import DetailLoaded
+from spstui.backend import PARTS, Backend, Freshness
 from spstui.tui.render import duration, interesting, literal, when
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
@@ -29,9 +29,20 @@ HIDDEN_FIELDS = frozenset({"config", "version", "key"})
 # The Indexing tab shows the indexer configuration each run used.
 SHOWN_ON = {"indexing": frozenset({"config"})}
 DEFAULT_TAIL_INTERVAL = 5.0
+DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
 
 
-async def load_details(backend: Backend, key: str) -> DetailLoaded:
+@dataclass
+class Details:
+    """A session and its parts, as fetched for the pane."""
+
+    session: Session
+    parts: dict[str, list[Any]]
+    freshness: Freshness
+    failures: dict[str, str] = field(default_factory=dict)  # part -> why it is missing
+
+
+async def load_details(backend: Backend, key: str) -> Details:
     """A session and all its parts. The session failing raises; a part failing leaves
     that part empty, with the reason in `failures` for its tab to show."""
     session, freshness = await backend.session(key)
@@ -44,7 +55,7 @@ async def load_details(backend: Backend, key: str) -> DetailLoaded:
             parts[name], failures[name] = [], str(result) or type(result).__name__
         else:
             parts[name] = result[0]
-    return DetailLoaded(key, session, parts, freshness, failures)
+    return Details(session, parts, freshness, failures)
 
 
 def overview_groups(session: Session) -> list[tuple[str, list[tuple[str, object]]]]:
@@ -167,6 +178,23 @@ class DetailPane(Vertical):
     def tail_paused(self, paused: bool) -> None:
         self._tail_paused = paused
         self._show_title()
+
+    def load(self, backend: Backend, key: str) -> None:
+        """Show session `key`: "Loading…" now, its details once they arrive. A newer
+        call replaces an older one still waiting (the cursor moved on)."""
+        self.show_loading(key)
+        self._load(backend, key)
+
+    @work(exclusive=True, group="detail")
+    async def _load(self, backend: Backend, key: str) -> None:
+        await asyncio.sleep(DETAIL_DELAY)
+        try:
+            loaded = await load_details(backend, key)
+        except SpsError as err:
+            self.show_error(str(err))
+            return
+        note = "" if not loaded.freshness.stale else loaded.freshness.describe(backend.now())
+        self.show(loaded.session, loaded.parts, note, loaded.failures)
 
     def show_loading(self, key: str) -> None:
         if key != self._tail_key:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from textual.message import Message
 
-from spstui.api.models import SearchPage, Session
+from spstui.api.models import SearchPage
 from spstui.api.search import SearchQuery
 from spstui.backend import Freshness
 
@@ -26,17 +25,3 @@ class PageFailed(Message):
     offset: int
     error: str
 
-
-@dataclass
-class DetailLoaded(Message):
-    key: str
-    session: Session
-    parts: dict[str, list[Any]]
-    freshness: Freshness
-    failures: dict[str, str] = field(default_factory=dict)  # part -> why it is missing
-
-
-@dataclass
-class DetailFailed(Message):
-    key: str
-    error: str
