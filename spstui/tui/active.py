@@ -200,6 +200,9 @@ class ActiveScreen(SessionActions):
         value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return str(value) if value is not None else None
 
+    def session_table(self) -> DataTable[Any]:
+        return self.query_one("#active", DataTable)
+
     def current_row(self) -> SessionRow | None:
         """The highlighted session as last listed."""
         key = self.current_key()
@@ -421,20 +424,6 @@ class ActiveScreen(SessionActions):
     def action_clear_ended(self) -> None:
         self._remove([k for k, e in self.entries.items() if e.state == "ended"])
         self._show_status()
-
-    def action_cursor(self, step: int) -> None:
-        table = self.query_one("#active", DataTable)
-        table.move_cursor(row=table.cursor_row + step)
-
-    def action_cursor_edge(self, last: int) -> None:
-        table = self.query_one("#active", DataTable)
-        table.move_cursor(row=table.row_count - 1 if last else 0)
-
-    def action_zoom(self) -> None:
-        self.toggle_class("zoomed")
-
-    def action_tab(self, n: int) -> None:
-        self.query_one(DetailPane).show_tab(n)
 
     def action_back(self) -> None:
         if self.has_class("zoomed"):

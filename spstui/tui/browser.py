@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -96,6 +96,9 @@ class BrowserScreen(SessionActions):
     @property
     def table(self) -> SessionTable:
         return self.query_one("#sessions", SessionTable)
+
+    def session_table(self) -> DataTable[Any]:
+        return self.table
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -386,20 +389,6 @@ class BrowserScreen(SessionActions):
 
     def action_settings(self) -> None:
         self.sps.open_settings()
-
-    def action_cursor(self, step: int) -> None:
-        table = self.table
-        table.move_cursor(row=table.cursor_row + step)
-
-    def action_cursor_edge(self, last: int) -> None:
-        table = self.table
-        table.move_cursor(row=table.row_count - 1 if last else 0)
-
-    def action_zoom(self) -> None:
-        self.toggle_class("zoomed")
-
-    def action_tab(self, n: int) -> None:
-        self.query_one(DetailPane).show_tab(n)
 
     def action_back(self) -> None:
         table = self.table

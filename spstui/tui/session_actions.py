@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import SessionRow
 from spstui.tui.confirm import Confirm
+from spstui.tui.detail import DetailPane
 from spstui.tui.transfers import Transfers, find_transfers
 
 if TYPE_CHECKING:
@@ -44,6 +46,9 @@ class SessionActions(Screen[Any]):
     def current_row(self) -> SessionRow | None:
         raise NotImplementedError
 
+    def session_table(self) -> DataTable[Any]:
+        raise NotImplementedError
+
     def target_keys(self) -> list[str]:
         key = self.current_key()
         return [key] if key else []
@@ -56,6 +61,22 @@ class SessionActions(Screen[Any]):
     @property
     def sps(self) -> SpsApp:
         return cast("SpsApp", self.app)
+
+    # -- moving about (the screens bind j/k/g/G, z and 1-6 to these) -------------------
+
+    def action_cursor(self, step: int) -> None:
+        table = self.session_table()
+        table.move_cursor(row=table.cursor_row + step)
+
+    def action_cursor_edge(self, last: int) -> None:
+        table = self.session_table()
+        table.move_cursor(row=table.row_count - 1 if last else 0)
+
+    def action_zoom(self) -> None:
+        self.toggle_class("zoomed")  # the screen's CSS gives the details the width
+
+    def action_tab(self, n: int) -> None:
+        self.query_one(DetailPane).show_tab(n)
 
     def read_only(self) -> bool:
         options = getattr(self.app, "options", None)
