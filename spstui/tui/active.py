@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from spstui.api.errors import SpsError
@@ -32,6 +32,7 @@ from spstui.backend import Backend, Freshness
 from spstui.output import truncate
 from spstui.tui.detail import DetailPane
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
+from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.transfers import TransfersSummary
 
@@ -124,7 +125,7 @@ class ActiveScreen(SessionActions):
     ActiveScreen #active { width: 3fr; max-width: 127; }
     ActiveScreen.zoomed #active { display: none; }
     ActiveScreen.zoomed DetailPane { width: 1fr; }
-    ActiveScreen #active-status { height: 1; padding: 0 1; background: $boost; }
+    ActiveScreen #active-status { width: 1fr; height: 1; padding: 0 1; background: $boost; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -169,16 +170,14 @@ class ActiveScreen(SessionActions):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="active-main"):
-            table: DataTable[Any] = DataTable(id="active", cursor_type="row",
-                                              zebra_stripes=True)
-            yield table
+            yield RowTable(id="active")
             yield DetailPane(id="detail")
         yield TransfersSummary(id="active-transfers")
         yield Static("Loading active sessions…", id="active-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#active", DataTable)
+        table = self.session_table()
         # The columns the user chose for the browser, in the same order.
         chosen = [c for c in (self.sps.ui_state.columns or ()) if c in CELLS]
         self.column_ids = chosen or list(DEFAULT_COLUMNS)
@@ -194,14 +193,10 @@ class ActiveScreen(SessionActions):
 
     def current_key(self) -> str | None:
         """The key of the highlighted session (None when the list is empty)."""
-        table = self.query_one("#active", DataTable)
-        if not table.row_count:
-            return None
-        value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return str(value) if value is not None else None
+        return self.session_table().cursor_key
 
-    def session_table(self) -> DataTable[Any]:
-        return self.query_one("#active", DataTable)
+    def session_table(self) -> RowTable:
+        return self.query_one("#active", RowTable)
 
     def current_row(self) -> SessionRow | None:
         """The highlighted session as last listed."""
@@ -264,7 +259,7 @@ class ActiveScreen(SessionActions):
         first = self.last is None
         new_for = _cycles(NEW_SECONDS, self.interval)
         keep_ended = _cycles(ENDED_SECONDS, self.interval)
-        table = self.query_one("#active", DataTable)
+        table = self.session_table()
         expired: list[str] = []
         for entry in self.entries.values():
             entry.age += 1
@@ -318,7 +313,7 @@ class ActiveScreen(SessionActions):
         entry.shown = (entry.row, entry.state)
         return entry.cells
 
-    def _update(self, table: DataTable[Any], entry: Entry) -> None:
+    def _update(self, table: RowTable, entry: Entry) -> None:
         """Rewrite only the cells whose text or style changed."""
         assert entry.shown is not None
         shown_row, shown_state = entry.shown
@@ -336,13 +331,13 @@ class ActiveScreen(SessionActions):
                 text, entry.reads[i] = self._cell(column_id, entry)
                 if not _same(text, entry.cells[i + 1]):
                     entry.cells[i + 1] = text
-                    table.update_cell(key, column_id, text, update_width=True)
+                    table.update_cell(key, column_id, text)
         entry.shown = (entry.row, entry.state)
 
     def _remove(self, keys: list[str]) -> None:
         if not keys:
             return
-        table = self.query_one("#active", DataTable)
+        table = self.session_table()
         current = self.current_key()
         index = table.cursor_row
         for key in keys:
@@ -385,15 +380,15 @@ class ActiveScreen(SessionActions):
             style = style or "yellow"
         if not self.paused:
             parts.append(f"every {_every(self.interval)}")
-        self.query_one("#active-status", Static).update(literal(" · ".join(parts), style))
+        line = literal(" · ".join(parts), style)
+        self.query_one("#active-status", Static).update(line, layout=False)
 
     # -- details -------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#active")
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        if key and key != self._detail_key:
-            self._show_detail(str(key))
+    @on(RowTable.RowHighlighted, "#active")
+    def row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        if event.row_key != self._detail_key:
+            self._show_detail(event.row_key)
 
     def _show_detail(self, key: str | None) -> None:
         self._detail_key = key
@@ -428,6 +423,6 @@ class ActiveScreen(SessionActions):
     def action_back(self) -> None:
         if self.has_class("zoomed"):
             self.remove_class("zoomed")
-            self.query_one("#active", DataTable).focus()
+            self.session_table().focus()
             return
         self.app.pop_screen()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from spstui.api.errors import SpsError
 from spstui.api.models import ListMeta, SearchPage, SessionRow
@@ -23,6 +23,7 @@ from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.querybar import QueryBar
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.session_table import SessionTable, parse_sort
 from spstui.tui.transfers import Transfers
@@ -97,7 +98,7 @@ class BrowserScreen(SessionActions):
     def table(self) -> SessionTable:
         return self.query_one("#sessions", SessionTable)
 
-    def session_table(self) -> DataTable[Any]:
+    def session_table(self) -> RowTable:
         return self.table
 
     def on_mount(self) -> None:
@@ -120,7 +121,7 @@ class BrowserScreen(SessionActions):
             extras.append(f"triage filter: {self.triage_filter}")
         status = literal(self.page_text, style)
         status.append(literal("   " + " · ".join(extras), "dim"))
-        self.query_one("#status", Static).update(status)
+        self.query_one("#status", Static).update(status, layout=False)
 
     def effective_query(self) -> SearchQuery | None:
         """The query as sent: the triage filter becomes a session_id clause (the
@@ -212,10 +213,10 @@ class BrowserScreen(SessionActions):
 
     # -- details --------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#sessions")
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        if key and key in self.rows:
+    @on(RowTable.RowHighlighted, "#sessions")
+    def row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        key = event.row_key
+        if key in self.rows:
             self.load_detail(key)
 
     def load_detail(self, key: str) -> None:
@@ -244,7 +245,7 @@ class BrowserScreen(SessionActions):
         table = self.table
         if not self.keys or not 0 <= table.cursor_row < table.row_count:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.cursor_key
         return key if key in self.rows else None
 
     def current_row(self) -> SessionRow | None:
@@ -295,10 +296,10 @@ class BrowserScreen(SessionActions):
         self._set_sort(f"-{field}" if sorted_on == field and not descending else field)
         self.load_page(replace(self.query_value, sort=(self.sort,)), 0)
 
-    @on(DataTable.HeaderSelected, "#sessions")
-    def header_clicked(self, message: DataTable.HeaderSelected) -> None:
+    @on(RowTable.HeaderSelected, "#sessions")
+    def header_clicked(self, message: RowTable.HeaderSelected) -> None:
         """A click on a column header sorts on it, as `s` on that column does."""
-        column_id = str(message.column_key.value)
+        column_id = message.column_key
         if column_id in self.table.column_ids:
             self.table.focus_column = self.table.column_ids.index(column_id)
             self.table.relabel()

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
 from spstui.backend import PARTS, Backend, Freshness
 from spstui.tui.render import duration, interesting, literal, when
+from spstui.tui.row_table import RowTable
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
         ("indexing", "Indexing"), ("alerts", "Alerts"), ("downloads", "Downloads"))
@@ -156,8 +157,7 @@ class DetailPane(Vertical):
                     if tab_id == "events":
                         yield Input(placeholder="filter events (plain text)",
                                     id="events-filter")
-                    yield DataTable(id=f"table-{tab_id}", cursor_type="row",
-                                    zebra_stripes=True)
+                    yield RowTable(id=f"table-{tab_id}")
 
     # -- what the screen calls ---------------------------------------------------------
 
@@ -199,11 +199,11 @@ class DetailPane(Vertical):
     def show_loading(self, key: str) -> None:
         if key != self._tail_key:
             self._stop_tail()
-        self.query_one("#detail-title", Static).update(literal(f"Loading {key}…"))
+        self.query_one("#detail-title", Static).update(literal(f"Loading {key}…"), layout=False)
 
     def show_error(self, message: str) -> None:
         self._stop_tail()
-        self.query_one("#detail-title", Static).update(literal(message, "bold red"))
+        self.query_one("#detail-title", Static).update(literal(message, "bold red"), layout=False)
 
     def show(self, session: Session, parts: dict[str, list[Any]], note: str = "",
              failures: dict[str, str] | None = None) -> None:
@@ -240,13 +240,14 @@ class DetailPane(Vertical):
                       else literal("● live ", "bold green"))
             if self._tail_error:
                 marker.append_text(literal(f"{self._tail_error} ", "red"))
-        self.query_one("#detail-title", Static).update(Text.assemble(marker, self._title))
+        title = Text.assemble(marker, self._title)
+        self.query_one("#detail-title", Static).update(title, layout=False)
 
     def _filter(self, tab_id: str) -> str:
         return self.query_one("#events-filter", Input).value if tab_id == "events" else ""
 
     def _fill_overview(self, session: Session) -> None:
-        table = self.query_one("#table-overview", DataTable)
+        table = self.query_one("#table-overview", RowTable)
         table.clear(columns=True)
         table.add_columns("field", "value")
         for group, rows in overview_groups(session):
@@ -255,7 +256,7 @@ class DetailPane(Vertical):
                 table.add_row(literal(f"  {name}"), literal(value))
 
     def _fill_part(self, tab_id: str, items: list[Any], text_filter: str = "") -> None:
-        table = self.query_one(f"#table-{tab_id}", DataTable)
+        table = self.query_one(f"#table-{tab_id}", RowTable)
         table.clear(columns=True)
         records = [_record(i) for i in items]
         hidden = HIDDEN_FIELDS - SHOWN_ON.get(tab_id, frozenset())
@@ -276,7 +277,7 @@ class DetailPane(Vertical):
                 table.add_row(*_cells(tab_id, rec, columns))
 
     @staticmethod
-    def _fill_channels(table: DataTable[Any], records: list[dict[str, Any]]) -> None:
+    def _fill_channels(table: RowTable, records: list[dict[str, Any]]) -> None:
         """Channel types carry different fields (an exec its command, scp its path, RDP
         its device): one group of field/value rows per channel, with the fields it has."""
         table.add_columns("field", "value")
@@ -303,7 +304,7 @@ class DetailPane(Vertical):
         records = [_record(i) for i in items]
         columns = self._columns.get("events", [])
         text_filter = self._filter("events")
-        table = self.query_one("#table-events", DataTable)
+        table = self.query_one("#table-events", RowTable)
         following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if not columns or any(k not in columns for rec in records for k in rec
                               if k not in HIDDEN_FIELDS):

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable
 
 from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import SessionRow
 from spstui.tui.confirm import Confirm
 from spstui.tui.detail import DetailPane
+from spstui.tui.row_table import RowTable
 from spstui.tui.transfers import Transfers, find_transfers
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class SessionActions(Screen[Any]):
     def current_row(self) -> SessionRow | None:
         raise NotImplementedError
 
-    def session_table(self) -> DataTable[Any]:
+    def session_table(self) -> RowTable:
         raise NotImplementedError
 
     def target_keys(self) -> list[str]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
 
 from spstui.api.models import SessionRow
 from spstui.cache import Triage
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, column_cell, column_width, literal
+from spstui.tui.row_table import RowTable
 
 MARK_COLUMN = "mark"
 TRIAGE_SYMBOLS = {"reviewed": ("✓", "green"), "suspicious": ("!", "bold red")}
@@ -42,7 +43,7 @@ def parse_sort(sort: str | None) -> tuple[str | None, bool]:
     return sort.lstrip("-"), sort.startswith("-")
 
 
-class SessionTable(DataTable[Any]):
+class SessionTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,h", "sort_column(-1)", "Column ←", show=False, id="table.col-left"),
         Binding("right,l", "sort_column(1)", "Column →", show=False, id="table.col-right"),
@@ -53,10 +54,13 @@ class SessionTable(DataTable[Any]):
 
     def __init__(self, columns: Sequence[str] = DEFAULT_COLUMNS, sort: str | None = None,
                  **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(zebra_stripes=True, **kwargs)
         self.column_ids: list[str] = [c for c in columns if c in CELLS] or list(DEFAULT_COLUMNS)
         self.sort = sort
         self.focus_column = 0
+        self._rows: dict[str, SessionRow] = {}
+        self._selected: set[str] = set()
+        self._marks: Mapping[str, Triage] = {}
 
     def on_mount(self) -> None:
         self.build_columns()
@@ -83,11 +87,7 @@ class SessionTable(DataTable[Any]):
 
     def relabel(self) -> None:
         for column_id in self.column_ids:
-            column = self.columns.get(column_id)  # type: ignore[call-overload]
-            if column is not None:
-                column.label = self._label(column_id)
-        self._require_update_dimensions = True
-        self.refresh()
+            self.set_label(column_id, self._label(column_id))
 
     @property
     def focused_column_id(self) -> str:
@@ -99,24 +99,24 @@ class SessionTable(DataTable[Any]):
         self.scroll_to_column(self.focus_column + 1)
         self.post_message(self.SortColumnMoved())
 
-    def scroll_to_column(self, index: int) -> None:
-        if self.row_count:
-            self.move_cursor(row=self.cursor_row, column=index, scroll=True)
-
     # -- rows ----------------------------------------------------------------------------
 
     def fill(self, rows: Sequence[SessionRow], selected: set[str],
              marks: Mapping[str, Triage]) -> None:
-        if "message" in self.columns:  # type: ignore[operator]
+        """Show a page; a row's cells are made when it is first painted."""
+        if any(c.key == "message" for c in self.columns):
             self.build_columns()
-        self.clear()
-        for row in rows:
-            cells = [column_cell(c, row) for c in self.column_ids]
-            self.add_row(mark_cell(row.key in selected, marks.get(row.key)), *cells,
-                         key=row.key)
+        self._rows = {row.key: row for row in rows}
+        self._selected, self._marks = selected, marks
+        self.set_rows(list(self._rows), self._cells_of)
+
+    def _cells_of(self, key: str) -> list[Text]:
+        row = self._rows[key]
+        return [mark_cell(key in self._selected, self._marks.get(key)),
+                *(column_cell(c, row) for c in self.column_ids)]
 
     def set_mark(self, key: str, selected: bool, triage: Triage | None) -> None:
-        if key in self.rows:  # type: ignore[comparison-overlap]
+        if key in self._rows:
             self.update_cell(key, MARK_COLUMN, mark_cell(selected, triage))
 
     def show_message(self, text: str, style: str = "dim") -> None:
@@ -126,5 +126,6 @@ class SessionTable(DataTable[Any]):
         columns back."""
         self.clear(columns=True)
         self.add_column(" ", key=MARK_COLUMN, width=2)
-        self.add_column("", key="message")
+        self.add_column("", key="message", width=max(20, cell_len(text)))
+        self._rows = {}
         self.add_row(Text(""), literal(text, style), key="__message__")

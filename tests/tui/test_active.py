@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from textual import events
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from spstui.api.client import Connection, SpsClient
 from spstui.backend import Backend
@@ -26,6 +26,7 @@ from spstui.tui.app import SpsApp
 from spstui.tui.detail import DetailPane
 from spstui.tui.options import AppOptions
 from spstui.tui.render import duration
+from spstui.tui.row_table import RowTable
 
 SIZE = (160, 45)
 STEP = 120.0  # seconds: enough for sessions to start and end in the simulator
@@ -73,14 +74,13 @@ def active_keys(sim: Simulator, at: float | None = None) -> set[str]:
     return {sim.store.key(s) for s in sim.store.visible(t) if sim.store.is_active(s, t)}
 
 
-def table_of(screen: ActiveScreen) -> DataTable[Any]:
-    return screen.query_one("#active", DataTable)
+def table_of(screen: ActiveScreen) -> RowTable:
+    return screen.query_one("#active", RowTable)
 
 
 def shown_keys(screen: ActiveScreen) -> list[str]:
     table = table_of(screen)
-    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value)
-            for i in range(table.row_count)]
+    return [table.row_key(i) for i in range(table.row_count)]
 
 
 def cell(screen: ActiveScreen, key: str, column: str) -> str:
@@ -244,8 +244,8 @@ def growing_session(sim: Simulator, keys: list[str]) -> str:
     raise AssertionError("no active session records events within STEP")
 
 
-def events_table(screen: ActiveScreen) -> DataTable[Any]:
-    return screen.query_one(DetailPane).query_one("#table-events", DataTable)
+def events_table(screen: ActiveScreen) -> RowTable:
+    return screen.query_one(DetailPane).query_one("#table-events", RowTable)
 
 
 async def test_events_tab_tails_an_active_session(backend: Backend, sim: Simulator) -> None:
@@ -258,7 +258,7 @@ async def test_events_tab_tails_an_active_session(backend: Backend, sim: Simulat
         await pilot.press("3")
         pane = screen.query_one(DetailPane)
         events = events_table(screen)
-        first_rows = list(events.rows)
+        first_rows = events.row_keys
         events.move_cursor(row=events.row_count - 1)
         title = str(pane.query_one("#detail-title", Static).render())
 
@@ -268,7 +268,7 @@ async def test_events_tab_tails_an_active_session(backend: Backend, sim: Simulat
         s = sim.store.find(key, sim.now())
         assert s is not None
         expected = len(sim_events.events_at(sim.store, s, sim.now()))
-        rows_now = list(events.rows)
+        rows_now = events.row_keys
         cursor_row = events.cursor_row
 
         sim.clock.advance(s.planned_end - sim.now() + 1)  # the session ends

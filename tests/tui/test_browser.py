@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from spstui.api.client import Connection, SpsClient
 from spstui.api.search import SearchQuery, search_page
@@ -18,6 +18,8 @@ from spstui.simulator import Simulator
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.detail import DetailPane
+from spstui.tui.row_table import RowTable
+from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
 
 SIZE = (160, 45)
@@ -51,7 +53,7 @@ async def test_first_page_is_shown_with_a_status_line(backend: Backend) -> None:
     app = SpsApp(backend, page_size=100)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        table = app.screen.query_one("#sessions", DataTable)
+        table = app.screen.query_one("#sessions", SessionTable)
         assert table.row_count == 100
         assert status(app).startswith("1–100 of 3,0")
 
@@ -65,7 +67,7 @@ async def test_submitted_query_replaces_the_rows(backend: Backend, sim: Simulato
         await pilot.press(*"protocol:telnet")
         await pilot.press("enter")
         await settle(pilot, app)
-        table = app.screen.query_one("#sessions", DataTable)
+        table = app.screen.query_one("#sessions", SessionTable)
         protocols = {str(table.get_cell_at((i, table.get_column_index("proto"))))
                      for i in range(table.row_count)}
     assert protocols == {"TELNET"}
@@ -139,7 +141,7 @@ async def test_recorded_escape_sequences_and_markup_are_shown_literally(
             await settle(pilot, app)
             await pilot.press("3")
             await pilot.pause()
-            events = app.screen.query_one(DetailPane).query_one("#table-events", DataTable)
+            events = app.screen.query_one(DetailPane).query_one("#table-events", RowTable)
             cells = [events.get_row_at(i) for i in range(events.row_count)]
     await client.aclose()
     texts = [c.plain for row in cells for c in row if isinstance(c, Text)]
@@ -157,7 +159,7 @@ async def test_detail_shows_overview_groups_for_the_highlighted_session(
         key = screen_of(app).keys[0]
         await pilot.press("j", "k")
         await settle(pilot, app)
-        overview = app.screen.query_one("#table-overview", DataTable)
+        overview = app.screen.query_one("#table-overview", RowTable)
         cells = [str(overview.get_row_at(i)[0]).strip() for i in range(overview.row_count)]
         values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
     assert {"Quick look", "Network", "Recording and archive", "Analytics"} <= set(cells)
@@ -176,7 +178,7 @@ async def test_z_gives_the_detail_pane_the_whole_width_and_escape_gives_it_back(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         pane = app.screen.query_one(DetailPane)
-        table = app.screen.query_one("#sessions", DataTable)
+        table = app.screen.query_one("#sessions", SessionTable)
         beside = pane.size.width
         await pilot.press("z")
         await pilot.pause()
@@ -221,7 +223,7 @@ async def test_indexing_tab_shows_statistics_and_config_as_plain_text(
         await settle(pilot, app)
         await pilot.press("4")
         await pilot.pause()
-        table = app.screen.query_one(DetailPane).query_one("#table-indexing", DataTable)
+        table = app.screen.query_one(DetailPane).query_one("#table-indexing", RowTable)
         headers = [str(c.label) for c in table.ordered_columns]
         cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
     assert "config" in headers and "statistics" in headers
@@ -242,9 +244,9 @@ async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
         screen_of(app).load_detail(key)
         await settle(pilot, app)
         pane = app.screen.query_one(DetailPane)
-        channels = pane.query_one("#table-channels", DataTable)
+        channels = pane.query_one("#table-channels", RowTable)
         said = [str(c) for i in range(channels.row_count) for c in channels.get_row_at(i)]
-        overview = pane.query_one("#table-overview", DataTable)
+        overview = pane.query_one("#table-overview", RowTable)
         values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
     assert key in values  # the session itself loaded
     assert len(said) == 1 and said[0].startswith("Could not load:")
@@ -285,7 +287,7 @@ async def test_interesting_commands_are_highlighted_in_the_events_tab(
             await settle(pilot, app)
             await pilot.press("3")
             await pilot.pause()
-            events = app.screen.query_one(DetailPane).query_one("#table-events", DataTable)
+            events = app.screen.query_one(DetailPane).query_one("#table-events", RowTable)
             action = [str(c.label) for c in events.ordered_columns].index("action")
             rows = [events.get_row_at(i) for i in range(events.row_count)]
     await client.aclose()
@@ -327,7 +329,7 @@ async def test_number_keys_show_channels_alerts_and_downloads_of_the_session(
             for digit, tab in (("2", "channels"), ("5", "alerts"), ("6", "downloads")):
                 await pilot.press(digit)
                 await pilot.pause()
-                table = pane.query_one(f"#table-{tab}", DataTable)
+                table = pane.query_one(f"#table-{tab}", RowTable)
                 shown[tab] = (pane.query_one(TabbedContent).active, table.row_count,
                               [str(c.label) for c in table.ordered_columns])
     await client.aclose()
@@ -354,7 +356,7 @@ async def test_channels_show_the_fields_of_their_own_type() -> None:
         await app.screen.mount(pane)
         await pilot.pause()
         pane._fill_part("channels", channels)
-        table = pane.query_one("#table-channels", DataTable)
+        table = pane.query_one("#table-channels", RowTable)
         rows = [(str(r[0]).strip(), str(r[1])) for r in
                 (table.get_row_at(i) for i in range(table.row_count))]
     groups: dict[str, list[str]] = {}
