@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from spstui import __version__
 from spstui.api.errors import SpsError
-from spstui.cli import commands, simulator_cmd
+from spstui.cli import arguments, simulator_cmd
 from spstui.cli.connect import ConnectError, add_connection_options
 from spstui.output import safe_text
 
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spstui {__version__}")
     add_connection_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.register(sub)
+    arguments.register(sub)
     simulator_cmd.register(sub)
     return parser
 
@@ -61,7 +61,6 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
 async def run_tui(args: argparse.Namespace) -> int:
     """The terminal UI (the default when no command is given)."""
     from spstui.cli.connect import open_backend, resolve_profile
-    from spstui.tui.app import SpsApp
     from spstui.tui.options import AppOptions
     from spstui.tui.state import state_path
 
@@ -76,6 +75,9 @@ async def run_tui(args: argparse.Namespace) -> int:
     # Streaming: the demo serves its simulator on a loopback port so downloads and
     # follow mode stream as they would from an appliance.
     async with open_backend(args, streaming=True) as backend:
+        # Imported once the demo's simulator has been started, to overlap with it.
+        from spstui.tui.app import SpsApp
+
         subtitle = "demo appliance" if args.demo else (args.url or args.profile or "")
         if args.read_only:
             subtitle += " · read-only"
@@ -88,7 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else argv))
     if args.command == "simulator":
         return simulator_cmd.run(args)
-    handler = args.handler if args.command else run_tui
+    if args.command:
+        from spstui.cli import commands
+
+        handler = getattr(commands, f"cmd_{args.handler}")
+    else:
+        handler = run_tui
     try:
         return asyncio.run(handler(args))
     except (SpsError, ConnectError) as err:

@@ -9,12 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import httpx
-
-from spstui.api.client import Connection, SpsClient
-from spstui.backend import Backend
-
 if TYPE_CHECKING:
+    from spstui.api.client import Connection, SpsClient
+    from spstui.backend import Backend
     from spstui.settings import ResolvedProfile
 
 
@@ -55,24 +52,33 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False
     """A logged-in-on-demand client for the appliance the options name.
 
     `--demo` runs the simulator in-process; for streaming downloads (follow mode)
-    it serves it on a loopback port instead, as in-process responses are buffered.
+    and the app it runs in a process of its own on a loopback port instead, as
+    in-process responses are buffered (and the app starts sooner beside it).
     """
     if args.demo:
-        from spstui.simulator import Simulator
-        from spstui.simulator.server import BackgroundServer
-
-        sim = Simulator()
         if streaming:
-            with BackgroundServer(sim) as server:
-                async with SpsClient(Connection(server.url, "admin", "admin"),
+            from spstui.cli.demo import DemoProcess
+            from spstui.tui.state import state_path
+
+            with DemoProcess(log=state_path().parent / "demo-simulator.log") as demo:
+                from spstui.api.client import Connection, SpsClient
+
+                async with SpsClient(Connection(demo.url, "admin", "admin"),
                                      warn=warn) as client:
                     yield client
             return
-        transport = httpx.ASGITransport(app=sim.app)
+        import httpx
+
+        from spstui.api.client import Connection, SpsClient
+        from spstui.simulator import Simulator
+
+        transport = httpx.ASGITransport(app=Simulator().app)
         async with SpsClient(Connection("https://demo.sps", "admin", "admin"),
                              transport=transport, warn=warn) as client:
             yield client
         return
+    from spstui.api.client import SpsClient
+
     conn = resolve_connection(args)
     async with SpsClient(conn, warn=warn) as client:
         yield client
@@ -97,6 +103,7 @@ def cache_name(args: argparse.Namespace) -> str:
 async def open_backend(args: argparse.Namespace, *, streaming: bool = False
                        ) -> AsyncIterator[Backend]:
     """Client and cache together; --offline answers from the cache alone."""
+    from spstui.backend import Backend
     from spstui.cache import CacheStore, default_path
 
     try:

@@ -80,18 +80,21 @@ def _planned_events(seed: int, s: Session) -> tuple[dict[str, object], ...]:
     count = int(min(120, max(2, length / 40)))
     times = sorted(s.start + rng.uniform(0.5, length) for _ in range(count))
     terminal = words is TERMINAL_VOCAB
+    shell = prompt(s) if terminal else ""
+    kind = "command" if terminal else "screen.windowtitle"
     record_id = 0
     events = []
     for ts in times:
         record_id += rng.randint(5, 40)
         action = rng.choice(choices)
+        # "time" is formatted only when an event is served (see `public`): the risk
+        # score of every listed session walks these, and needs only "_ts".
         events.append({
             "action": action,
             "channels_id": "0",
-            "content": prompt(s) + action if terminal else action,
+            "content": shell + action,
             "record_id": record_id,
-            "time": naive_iso(ts),
-            "type": "command" if terminal else "screen.windowtitle",
+            "type": kind,
             "_ts": ts,
             "_interesting": _interesting(action, terminal),
         })
@@ -107,7 +110,10 @@ def events_at(store: SessionStore, s: Session, t: float) -> list[dict[str, objec
 
 
 def public(event: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in event.items() if not k.startswith("_")}
+    return {"action": event["action"], "channels_id": event["channels_id"],
+            "content": event["content"], "record_id": event["record_id"],
+            "time": naive_iso(float(event["_ts"])),  # type: ignore[arg-type]
+            "type": event["type"]}
 
 
 def interesting_events(store: SessionStore, s: Session, t: float) -> list[str]:

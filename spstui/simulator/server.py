@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import tempfile
 import threading
@@ -63,6 +64,25 @@ def _config(sim: Simulator, host: str, port: int, tls: TlsFiles | None) -> uvico
 def serve(sim: Simulator, host: str, port: int, tls: TlsFiles | None = None) -> None:
     """Serve until interrupted."""
     uvicorn.Server(_config(sim, host, port, tls)).run()
+
+
+def serve_socket(listening: socket.socket, stop: threading.Event, sim: Simulator | None = None
+                 ) -> None:
+    """Serve on a socket that is already listening, until `stop` is set.
+
+    The simulator is built only after the socket exists, so a client may connect
+    at once: its requests wait in the listen queue until the data is ready.
+    """
+    sim = sim or Simulator()
+    server = uvicorn.Server(_config(sim, "127.0.0.1", 0, None))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+
+    def watch() -> None:
+        stop.wait()
+        server.should_exit = True
+
+    threading.Thread(target=watch, daemon=True).start()
+    server.run(sockets=[listening])
 
 
 class BackgroundServer:

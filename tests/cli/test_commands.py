@@ -63,8 +63,10 @@ def test_appliance_csv_is_passed_through(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def _hostile_session(capsys: pytest.CaptureFixture[str]) -> str:
-    found = keys(capsys, "verdict:accept", "--content", "owned OR ALERT OR evil", "--limit", "5")
-    assert found, "the demo data holds sessions with hostile recorded content"
+    # Words that occur in the demo's hostile content only beside escape sequences
+    # ("evil" also finds the markup-only `[link=https://evil.example/]`).
+    found = keys(capsys, "verdict:accept", "--content", "owned OR ALERT OR URGENT", "--limit", "5")
+    assert found, "the demo data holds sessions with escape sequences in recorded content"
     return found[0]
 
 
@@ -273,3 +275,10 @@ def test_show_json_body_is_exactly_what_the_appliance_sent(
     # datetime would read ".123000+00:00".
     assert body["start_time"].endswith("+00:00") and len(body["start_time"]) == 29
     assert "indexing" in body and body["recording"]["session_id"]
+
+
+def test_config_command_offers_every_object_the_api_layer_knows() -> None:
+    # The parser keeps its own list so `spstui --help` need not import the API layer.
+    from spstui.api import configuration
+    from spstui.cli.arguments import CONFIG_OBJECTS
+    assert sorted(configuration.OBJECTS) == sorted(CONFIG_OBJECTS)
