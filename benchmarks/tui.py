@@ -22,6 +22,7 @@ machines are noisy).
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import fcntl
 import os
@@ -148,6 +149,30 @@ def launch(runs: int, home: Path) -> dict[str, list[float]]:
 # -- 2. and 3. keys pressed in the same pseudo-terminal --------------------------------------
 
 
+class Screenful:
+    """The text of what a program wrote, escape sequences removed, chunk by chunk.
+
+    Each chunk is stripped once (a frame arrives in many chunks; stripping all of
+    it again for each would put the reader's own time into the figures). An escape
+    sequence or a character cut at a chunk's end waits for the next chunk."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._pending = b""
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def add(self, chunk: bytes) -> str:
+        data = self._pending + chunk
+        cut = data.rfind(b"\x1b")
+        whole = ANSI.match(data, cut) if cut >= 0 else None
+        if cut >= 0 and (whole is None or whole.end() == len(data)):
+            data, self._pending = data[:cut], data[cut:]  # perhaps not complete yet
+        else:
+            self._pending = b""
+        self.text += self._decoder.decode(ANSI.sub(b"", data))
+        return self.text
+
+
 class Terminal:
     """A program in a pseudo-terminal: write keys, wait for text in what it paints next."""
 
@@ -171,21 +196,21 @@ class Terminal:
     def wait(self, wanted: re.Pattern[str], timeout: float = 60.0,
              began: float | None = None) -> tuple[float, re.Match[str]]:
         began = time.perf_counter() if began is None else began
-        seen = b""
+        screen = Screenful()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ready, _, _ = select.select([self.fd], [], [], 0.2)
             if not ready:
                 continue
             try:
-                seen += os.read(self.fd, 65536)
+                chunk = os.read(self.fd, 65536)
             except OSError:
                 break
-            found = wanted.search(ANSI.sub(b"", seen).decode("utf-8", "replace"))
+            found = wanted.search(screen.add(chunk))
             if found:
                 return time.perf_counter() - began, found
-        tail = ANSI.sub(b"", seen).decode("utf-8", "replace")[-400:]
-        raise SystemExit(f"{self.name}: {wanted.pattern!r} not painted; last output: {tail}")
+        raise SystemExit(f"{self.name}: {wanted.pattern!r} not painted; "
+                         f"last output: {screen.text[-400:]}")
 
     def drain(self, quiet: float = 0.3) -> None:
         """Read until the program has been quiet for `quiet` seconds (it is idle)."""

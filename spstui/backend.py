@@ -3,10 +3,15 @@
 Network first: answers from the appliance are stored in the cache. When the
 appliance cannot be reached (or with --offline), the cache answers instead and
 says so: where the data came from and how old it is.
+
+The terminal UI has the cache written after the answer is on screen (see
+`defer_writes`): storing a page of 500 rows takes longer than painting it.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +25,8 @@ from spstui.api.search import SearchQuery, page_document
 from spstui.cache import CacheStore, OfflineQueryError, query_key
 
 PARTS = ("channels", "events", "indexing", "alerts", "trail_downloads")
+
+log = logging.getLogger(__name__)
 
 
 class OfflineMiss(SpsError):
@@ -68,9 +75,46 @@ class Backend:
         if client is None and not offline:
             raise ValueError("a backend without a client must be offline")
         self.client = client
-        self.cache = cache
+        self._cache = cache
         self.offline = offline
         self.now = now
+        self._pending: list[Callable[[], None]] = []
+        self._schedule: Callable[[Callable[[], None]], object] | None = None
+
+    @property
+    def cache(self) -> CacheStore | None:
+        """The cache, with every answer received so far written to it."""
+        self.flush()
+        return self._cache
+
+    def defer_writes(self, schedule: Callable[[Callable[[], None]], object] | None) -> None:
+        """Write answers to the cache when `schedule` calls back (the UI: after the next
+        paint) instead of before returning them; None writes at once again. Anything
+        that reads the cache first writes what is pending."""
+        self._schedule = schedule
+        if schedule is None:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the answers still waiting for the cache."""
+        while self._pending:
+            write = self._pending.pop(0)
+            try:
+                write()
+            except (sqlite3.Error, OSError) as err:
+                # The answer was shown; only its offline copy is lost.
+                log.warning("could not write to the offline cache: %s", err)
+
+    def _store(self, write: Callable[[CacheStore], None]) -> None:
+        cache = self._cache
+        if cache is None:
+            return
+        if self._schedule is None:
+            write(cache)
+            return
+        self._pending.append(lambda: write(cache))
+        if len(self._pending) == 1:
+            self._schedule(self.flush)
 
     def _reason(self, err: SpsError | None) -> str:
         if err is None:
@@ -90,9 +134,9 @@ class Backend:
                 failure = err
             else:
                 page = SearchPage.model_validate(doc)
-                if self.cache is not None:
-                    self.cache.put_page(key, offset, query.limit, page.meta.match_count,
-                                        doc["items"])
+                count = page.meta.match_count
+                self._store(lambda c: c.put_page(key, offset, query.limit, count,
+                                                 doc["items"]))
                 final = not any(row.active for row in page.items)
                 return page, Freshness("appliance", self.now(), final)
         return self._cached_page(key, query, offset, self._reason(failure))
@@ -130,8 +174,7 @@ class Backend:
                     raise
                 failure = err
             else:
-                if self.cache is not None:
-                    self.cache.put_session(doc)
+                self._store(lambda c: c.put_session(doc))
                 found = Session.model_validate(doc)
                 return found, Freshness("appliance", self.now(), not found.body.active)
         if self.cache is not None:
@@ -160,9 +203,9 @@ class Backend:
             else:
                 items = [p.model_dump(mode="json", by_alias=True, exclude_none=True)
                          for p in parsed]
-                if self.cache is not None and not params:
+                if self._cache is not None and not params:
                     active = self._known_active(key)
-                    self.cache.put_part(key, name, items, final=not active)
+                    self._store(lambda c: c.put_part(key, name, items, final=not active))
                 return list(parsed), Freshness("appliance", self.now())
         if self.cache is not None:
             hit = self.cache.get_part(key, name)

@@ -47,6 +47,7 @@ __all__ = [
     "TextMatcher",
     "TextProbe",
     "compile_query",
+    "required_terms",
 ]
 
 FieldKind = Literal["keyword", "text", "int", "bool", "date"]
@@ -684,3 +685,36 @@ def compile_query(
         return _Compiler(fields, default_fields, parse_date).compile(root, None)
     except RecursionError as err:
         raise QueryError("query is too deeply nested") from err
+
+
+def required_terms(q: str) -> set[tuple[str, str]]:
+    """``(field, value)`` pairs written as plain ``field:value`` that every match of a
+    valid ``q`` must have (``active:true`` in ``active:true AND protocol:ssh``).
+
+    A caller may use them to look at fewer documents; the predicate still decides.
+    Values are lower-cased; anything not plainly required is left out."""
+    try:
+        with _parse_lock:
+            root = parser.parse(q)
+    except (ParseError, RecursionError):
+        return set()
+    found: set[tuple[str, str]] = set()
+
+    def visit(node: tree.Item) -> None:
+        if isinstance(node, tree.Group | tree.Plus):
+            visit(node.children[0])
+        elif isinstance(node, tree.AndOperation):
+            for child in node.children:
+                visit(child)
+        elif isinstance(node, tree.UnknownOperation):
+            # Implicit operator: +x is required; a lone optional term is too.
+            plus = [c for c in node.children if isinstance(c, tree.Plus)]
+            optional = [c for c in node.children
+                        if not isinstance(c, tree.Plus | tree.Prohibit | tree.Not)]
+            for child in plus or (optional if len(optional) == 1 else []):
+                visit(child)
+        elif isinstance(node, tree.SearchField) and isinstance(node.expr, tree.Word):
+            found.add((node.name, node.expr.value.lower()))
+
+    visit(root)
+    return found

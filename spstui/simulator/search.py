@@ -31,7 +31,7 @@ from spstui.simulator.fields import (
     resolve,
     sort_value,
 )
-from spstui.simulator.query import QueryError, compile_query
+from spstui.simulator.query import QueryError, compile_query, required_terms
 from spstui.simulator.sessions import Session, SessionStore
 
 MAX_LIMIT = 500
@@ -85,10 +85,13 @@ class Filters:
     start: float | None = None
     end: float | None = None
     predicate: Any = None
+    running_only: bool = False  # the query requires active:true
 
     def select(self, store: SessionStore, sessions: Sequence[Session], t: float) -> list[Session]:
         getters = {name: get for name, (_, get) in QUERY_FIELDS.items()}
         pred = self.predicate
+        if self.running_only:  # as an index would: the live view asks this every few seconds
+            sessions = store.may_run_at(sessions, t)
         out = []
         for s in sessions:
             if self.start is not None and s.start < self.start:
@@ -123,6 +126,7 @@ def parse_filters(params: Mapping[str, str], code: str = "InvalidQuery") -> Filt
         )
     except QueryError as err:
         raise _invalid(f"Invalid q: {err}", code, query=f.q, field=err.field) from None
+    f.running_only = ("active", "true") in required_terms(f.q)
     for name in ("start", "end"):
         value = params.get(name)
         if value:

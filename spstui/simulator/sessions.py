@@ -193,6 +193,7 @@ class SessionStore:
         self.trail_size_override: dict[int, int] = {}
         self.sessions: list[Session] = []
         self.starts: list[float] = []
+        self.longest = 0.0  # the longest planned duration: bounds where running ones start
         self._future_windows = 0
         active = min(count, round(count * active_ratio))
         # New sessions arrive at a rate that keeps about `active` of them running
@@ -236,6 +237,7 @@ class SessionStore:
             for i, (start, duration, r, r2, force_accept) in enumerate(rows)
         ]
         self.starts = [s.start for s in self.sessions]
+        self.longest = max((s.planned_end - s.start for s in self.sessions), default=0.0)
 
     def _extend_to(self, t: float) -> None:
         """Generate the sessions that start in future windows up to time t."""
@@ -250,6 +252,7 @@ class SessionStore:
                 s = make_session(len(self.sessions), start, duration, r, r2)
                 self.sessions.append(s)
                 self.starts.append(start)
+                self.longest = max(self.longest, s.planned_end - start)
                 start += rng.expovariate(self._arrival_rate)
             self._future_windows += 1
 
@@ -262,6 +265,11 @@ class SessionStore:
 
     def visible(self, t: float) -> list[Session]:
         return self.sessions[: self.visible_count(t)]
+
+    def may_run_at(self, sessions: Sequence[Session], t: float) -> Sequence[Session]:
+        """The part of `sessions` (a prefix of the list, so ordered by start) that can
+        be active at t: none that started more than the longest duration ago is."""
+        return sessions[bisect.bisect_left(self.starts, t - self.longest, 0, len(sessions)):]
 
     def token(self, s: Session) -> str:
         if not s.token:

@@ -74,6 +74,8 @@ class SpsApp(App[None]):
                        markup=False)
 
     def on_mount(self) -> None:
+        # Answers go to the offline cache once they are on screen, not before.
+        self.backend.defer_writes(self.call_after_refresh)
         if self.settings_problem:
             self.notify(self.settings_problem, title="Settings file not used",
                         severity="warning", timeout=10)
@@ -130,3 +132,4 @@ class SpsApp(App[None]):
 
     def on_unmount(self) -> None:
         self.save_ui_state()
+        self.backend.defer_writes(None)  # and write what is still pending

@@ -123,6 +123,9 @@ class RowTable(ScrollView, can_focus=True):
         self._cells: dict[str, list[Text]] = {}
         self._row_cells: RowCells | None = None  # makes a row's cells on first paint
         self._lines: dict[tuple[str, str], Strip] = {}  # (row key, look) -> whole line
+        # (row key, column) -> (cell, width, its segments): a line made again after one
+        # cell changed (an active session's duration) renders only that cell.
+        self._segments: dict[tuple[str, int], tuple[Text, int, list[Segment]]] = {}
         self._header: Strip | None = None
         self._looks: dict[str, Style] = {}
         self.cursor_row = 0
@@ -178,6 +181,7 @@ class RowTable(ScrollView, can_focus=True):
         self._keys, self._index, self._cells = [], {}, {}
         self._row_cells = None
         self._lines.clear()
+        self._segments.clear()
         if columns:
             self.columns = []
         self.cursor_row = 0
@@ -191,6 +195,7 @@ class RowTable(ScrollView, can_focus=True):
         self._cells = {}
         self._row_cells = row_cells
         self._lines.clear()
+        self._segments.clear()
         self.cursor_row = 0
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._changed_layout()
@@ -215,6 +220,8 @@ class RowTable(ScrollView, can_focus=True):
         del self._keys[index]
         self._cells.pop(key, None)
         self._forget(key)
+        for column in range(len(self.columns)):
+            self._segments.pop((key, column), None)
         for later in self._keys[index:]:
             self._index[later] -= 1
         self.cursor_row = max(0, min(self.cursor_row, len(self._keys) - 1))
@@ -407,17 +414,23 @@ class RowTable(ScrollView, can_focus=True):
         style = self._look(look)
         line = self._lines.get((key, look))
         if line is None:
-            line = self._lines[(key, look)] = self._line(self.get_row(key), style)
+            line = self._lines[(key, look)] = self._line(self.get_row(key), style, key)
         return line, style
 
-    def _line(self, cells: Sequence[Text], style: Style) -> Strip:
+    def _line(self, cells: Sequence[Text], style: Style, key: str | None = None) -> Strip:
         console = self.app.console
         pad = Segment(" " * PADDING)
         segments: list[Segment] = []
-        for column, cell in zip(self.columns, cells, strict=False):
+        for i, (column, cell) in enumerate(zip(self.columns, cells, strict=False)):
+            hit = self._segments.get((key, i)) if key is not None else None
+            if hit is not None and hit[0] is cell and hit[1] == column.width:
+                rendered = hit[2]
+            else:
+                rendered = Segment.adjust_line_length(list(cell.render(console)), column.width)
+                if key is not None:
+                    self._segments[(key, i)] = (cell, column.width, rendered)
             segments.append(pad)
-            segments.extend(Segment.adjust_line_length(
-                list(cell.render(console)), column.width))
+            segments.extend(rendered)
             segments.append(pad)
         return Strip(segments).apply_style(style)
 

@@ -386,8 +386,10 @@ class TransfersSummary(Static):
 # -- quitting ---------------------------------------------------------------------------------
 
 def find_transfers(app: App[Any]) -> Transfers | None:
+    # A screen holds its Transfers at the top (the browser does): looking only there
+    # keeps the twice-a-second summary from walking every widget of every screen.
     for screen in reversed(app.screen_stack):
-        for node in screen.query(Transfers):
+        for node in screen.children:
             if isinstance(node, Transfers):
                 return node
     return None

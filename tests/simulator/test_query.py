@@ -17,6 +17,7 @@ from spstui.simulator.query import (
     QueryError,
     TextMatcher,
     compile_query,
+    required_terms,
 )
 
 
@@ -1005,3 +1006,23 @@ def test_property_or_and_and_equal_separate_evaluation(
     assert _evaluate(f"({qa}) OR ({qb})", doc) == (ra or rb)
     assert _evaluate(f"{qa} OR {qb}", doc) == (ra or rb)
     assert _evaluate(f"({qa}) AND ({qb})", doc) == (ra and rb)
+
+
+@pytest.mark.parametrize(("q", "required"), [
+    ("active:true", {("active", "true")}),
+    ("active:TRUE AND (protocol:ssh OR protocol:rdp)", {("active", "true")}),
+    ("+active:true +protocol:ssh verdict:deny", {("active", "true"), ("protocol", "ssh")}),
+    ("active:true -protocol:ssh", {("active", "true")}),
+    ("((active:true)) AND verdict:accept", {("active", "true"), ("verdict", "accept")}),
+])
+def test_required_terms_are_the_ones_every_match_must_have(
+        q: str, required: set[tuple[str, str]]) -> None:
+    assert required_terms(q) == required
+
+
+@pytest.mark.parametrize("q", [
+    "active:true OR protocol:ssh", "active:true protocol:ssh", "NOT active:true",
+    "-active:true", "active:(true)", "active:tr*e AND", "",
+])
+def test_terms_that_may_be_missing_from_a_match_are_not_required(q: str) -> None:
+    assert ("active", "true") not in required_terms(q)

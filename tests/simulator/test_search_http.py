@@ -291,6 +291,27 @@ async def test_start_and_end_on_one_day_select_sessions_started_and_ended_that_d
     assert await keys(shared, start="2026-11-10", end="2026-11-10") == expected
 
 
+
+@pytest.mark.parametrize("q", ["active:true", "active:TRUE AND protocol:ssh",
+                               "+active:true -verdict:deny", "(active:true)"])
+async def test_queries_requiring_active_find_every_running_session_as_time_passes(
+    anon: httpx.AsyncClient, clock: ManualClock, q: str
+) -> None:
+    # The simulator looks only where running sessions can start for these; an hour on
+    # (new sessions, long ones still running, a terminated one) the answer must not
+    # differ from checking every session.
+    clock.advance(3600)
+    await login(anon)
+    client = anon
+    victim = next(iter(await keys(client, q="active:true", limit=1)))
+    assert (await client.delete("/api/active-sessions", params={"id": victim})).status_code == 200
+    every = await table(client)
+    running = {k for k, b in every.items() if b["active"] and b["end_time"] is None}
+    wanted = await table(client, q=q)
+    assert victim not in wanted and set(wanted) <= running and wanted
+    rest = q.replace("active:true", "*:*").replace("active:TRUE", "*:*")
+    assert set(wanted) == running & set(await table(client, q=rest))
+
 # -- basic search: fields ------------------------------------------------------------
 
 async def test_fields_lists_body_keys_alphabetically_and_meta_fields_as_requested(
