@@ -58,6 +58,23 @@ async def test_first_page_is_shown_with_a_status_line(backend: Backend) -> None:
         assert status(app).startswith("1–100 of 3,0")
 
 
+async def test_in_a_terminal_the_heap_is_settled_once_the_first_page_is_shown(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spstui.tui import app as app_module
+
+    shown: list[int] = []
+    monkeypatch.setattr(app_module, "settle_heap", lambda: shown.append(
+        app.screen.query_one("#sessions", SessionTable).row_count))
+    monkeypatch.setattr(SpsApp, "is_headless", property(lambda self: False))
+    app = SpsApp(backend, page_size=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("right_square_bracket")
+        await settle(pilot, app)
+        assert status(app).startswith("31–60 of")
+    assert shown == [30]  # once, after the first page had been put in the table
+
+
 async def test_submitted_query_replaces_the_rows(backend: Backend, sim: Simulator) -> None:
     app = SpsApp(backend, page_size=50)
     async with app.run_test(size=SIZE) as pilot:
