@@ -89,7 +89,7 @@ def time_to_paint(argv: list[str], wanted: re.Pattern[str], timeout: float = 60.
         os.execv(argv[0], argv)
     try:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-        seen = b""
+        seen = Screenful()
         painted: float | None = None
         deadline = time.monotonic() + timeout
         while painted is None and time.monotonic() < deadline:
@@ -97,13 +97,13 @@ def time_to_paint(argv: list[str], wanted: re.Pattern[str], timeout: float = 60.
             if not ready:
                 continue
             try:
-                seen += os.read(fd, 65536)
+                chunk = os.read(fd, 65536)
             except OSError:  # the child is gone
                 break
-            if wanted.search(ANSI.sub(b"", seen).decode("utf-8", "replace")):
+            if wanted.search(seen.add(chunk)):
                 painted = time.perf_counter() - began
         if painted is None:
-            tail = ANSI.sub(b"", seen).decode("utf-8", "replace")[-500:]
+            tail = seen.text[-500:]
             raise SystemExit(f"{argv[-1]}: {wanted.pattern!r} not painted; last output: {tail}")
         os.write(fd, b"q")
         _reap(pid, fd)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from spstui.api.client import SpsClient
 from spstui.api.errors import ConnectionFailed, RequestTimeout, ServerError, SpsError, TlsError
 from spstui.api.models import ListMeta, SearchPage, Session, SessionRow
 from spstui.api.search import SearchQuery, page_document
-from spstui.cache import CacheStore, OfflineQueryError, query_key
+from spstui.cache import CacheStore, OfflineQueryError, Triage, query_key
 
 PARTS = ("channels", "events", "indexing", "alerts", "trail_downloads")
 
@@ -86,6 +86,11 @@ class Backend:
         """The cache, with every answer received so far written to it."""
         self.flush()
         return self._cache
+
+    def triage(self, keys: Sequence[str]) -> dict[str, Triage]:
+        """The local triage marks of `keys`. They live apart from the answers waiting
+        to be written, so reading them writes nothing (a page is painted first)."""
+        return self._cache.triage(keys) if self._cache is not None else {}
 
     def defer_writes(self, schedule: Callable[[Callable[[], None]], object] | None) -> None:
         """Write answers to the cache when `schedule` calls back (the UI: after the next

@@ -84,3 +84,15 @@ async def test_a_failed_write_is_logged_and_the_rest_still_written(
         backend.flush()
     assert "database or disk is full" in caplog.text
     assert store.get_session(key) is not None
+
+
+async def test_triage_marks_are_read_without_writing_what_is_pending(parts: Parts) -> None:
+    # The browser reads the marks of a page before it paints it; the page's own
+    # cache write must still wait for the paint.
+    backend, store, scheduled = parts
+    page, _ = await backend.page(QUERY)
+    key = page.items[0].key
+    store.set_triage(key, "suspicious", "odd hours")
+    marks = backend.triage([row.key for row in page.items])
+    assert set(marks) == {key} and marks[key].flag == "suspicious"
+    assert stored_page(store) is None and len(scheduled) == 1

@@ -6,12 +6,13 @@ import argparse
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spstui.api.client import Connection, SpsClient
     from spstui.backend import Backend
+    from spstui.cli.demo import DemoProcess
     from spstui.settings import ResolvedProfile
 
 
@@ -46,24 +47,30 @@ def warn(message: str) -> None:
     print(f"spstui: warning: {message}", file=sys.stderr)
 
 
+def start_demo() -> DemoProcess:
+    """The demo appliance in a process of its own (its log beside the app's state)."""
+    from spstui.cli.demo import DemoProcess
+    from spstui.tui.state_dir import state_path
+
+    return DemoProcess(log=state_path().parent / "demo-simulator.log")
+
+
 @asynccontextmanager
-async def open_client(args: argparse.Namespace, *, streaming: bool = False
-                      ) -> AsyncIterator[SpsClient]:
+async def open_client(args: argparse.Namespace, *, streaming: bool = False,
+                      demo: DemoProcess | None = None) -> AsyncIterator[SpsClient]:
     """A logged-in-on-demand client for the appliance the options name.
 
     `--demo` runs the simulator in-process; for streaming downloads (follow mode)
     and the app it runs in a process of its own on a loopback port instead, as
     in-process responses are buffered (and the app starts sooner beside it).
+    A `demo` already started is used (and left to its owner to stop).
     """
     if args.demo:
-        if streaming:
-            from spstui.cli.demo import DemoProcess
-            from spstui.tui.state import state_path
-
-            with DemoProcess(log=state_path().parent / "demo-simulator.log") as demo:
+        if streaming or demo is not None:
+            with nullcontext(demo) if demo is not None else start_demo() as running:
                 from spstui.api.client import Connection, SpsClient
 
-                async with SpsClient(Connection(demo.url, "admin", "admin"),
+                async with SpsClient(Connection(running.url, "admin", "admin"),
                                      warn=warn) as client:
                     yield client
             return
@@ -100,8 +107,8 @@ def cache_name(args: argparse.Namespace) -> str:
 
 
 @asynccontextmanager
-async def open_backend(args: argparse.Namespace, *, streaming: bool = False
-                       ) -> AsyncIterator[Backend]:
+async def open_backend(args: argparse.Namespace, *, streaming: bool = False,
+                       demo: DemoProcess | None = None) -> AsyncIterator[Backend]:
     """Client and cache together; --offline answers from the cache alone."""
     from spstui.backend import Backend
     from spstui.cache import CacheStore, default_path
@@ -118,7 +125,7 @@ async def open_backend(args: argparse.Namespace, *, streaming: bool = False
         if args.offline:
             yield Backend(None, cache, offline=True)
             return
-        async with open_client(args, streaming=streaming) as client:
+        async with open_client(args, streaming=streaming, demo=demo) as client:
             yield Backend(client, cache)
     finally:
         if cache is not None:

@@ -8,14 +8,15 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Mapping
-
-import keyring
-import keyring.backends.fail
-import keyring.backends.null
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING
 
 from spstui.settings.models import SettingsError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring is imported where a password is looked up or stored (not at start-up: it
+# takes ~40 ms, and the demo, certificate logins and $SPSTUI_PASSWORD never need it).
 
 SERVICE = "spstui"
 PASSWORD_ENV = "SPSTUI_PASSWORD"
@@ -77,6 +78,8 @@ def store_password(profile_name: str, username: str, password: str) -> None:
 
 def forget_password(profile_name: str, username: str) -> bool:
     """Remove a stored password; False if there was none."""
+    import keyring.errors
+
     backend = _backend_or_error()
     try:
         backend.delete_password(SERVICE, account(profile_name, username))
@@ -91,6 +94,10 @@ def forget_password(profile_name: str, username: str) -> bool:
 def _usable_backend() -> KeyringBackend | None:
     """The keyring, unless there is none: the "fail" backend only raises, and the "null"
     backend (how users switch keyrings off) silently drops what it is given."""
+    import keyring
+    import keyring.backends.fail
+    import keyring.backends.null
+
     try:
         backend = keyring.get_keyring()
     except Exception:
@@ -101,6 +108,8 @@ def _usable_backend() -> KeyringBackend | None:
 
 
 def _backend_or_error() -> KeyringBackend:
+    import keyring
+
     backend = _usable_backend()
     if backend is None:
         try:

@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 
+from spstui.simulator import Simulator
 from spstui.simulator.server import serve_socket
 
 
@@ -28,7 +29,9 @@ def main(argv: list[str]) -> int:
 
     stop = threading.Event()
     threading.Thread(target=stop_with_parent, args=(stop,), daemon=True).start()
-    serve_socket(listening, stop)
+    sim = Simulator()
+    sim.warm()  # requests wait in the socket's queue meanwhile
+    serve_socket(listening, stop, sim)
     return 0
 
 

@@ -204,6 +204,14 @@ def order(store: SessionStore, sessions: list[Session], specs: Sequence[SortSpec
     if not specs:
         # Newest first, like the appliance's own search page.
         return sorted(sessions, key=lambda s: s.idx, reverse=True)
+    if len(specs) == 1 and specs[0].field.name == "start_time":
+        # The usual sort, asked for on every page. idx order is start order, so the
+        # general key's result (whole seconds, then idx) comes from two stable sorts of
+        # nearly sorted lists, without building 20,000 keys.
+        by_idx = sorted(sessions, key=lambda s: s.idx)
+        if not specs[0].descending:
+            return by_idx
+        return sorted(by_idx, key=lambda s: int(s.start), reverse=True)
     return sorted(sessions, key=lambda s: _key(store, s, specs, t))
 
 

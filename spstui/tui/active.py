@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from spstui.api.errors import SpsError
@@ -31,6 +31,7 @@ from spstui.api.search import SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.output import truncate
 from spstui.tui.detail import DetailPane
+from spstui.tui.footer import KeyFooter
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
@@ -174,7 +175,7 @@ class ActiveScreen(SessionActions):
             yield DetailPane(id="detail")
         yield TransfersSummary(id="active-transfers")
         yield Static("Loading active sessions…", id="active-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.session_table()

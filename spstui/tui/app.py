@@ -76,7 +76,7 @@ class SpsApp(App[None]):
 
     def on_mount(self) -> None:
         # Answers go to the offline cache once they are on screen, not before.
-        self.backend.defer_writes(self.call_after_refresh)
+        self.backend.defer_writes(self.after_paint)
         if self.settings_problem:
             self.notify(self.settings_problem, title="Settings file not used",
                         severity="warning", timeout=10)
@@ -90,7 +90,15 @@ class SpsApp(App[None]):
         # Headless runs (tests) are short: a full collection in each would only slow them.
         if not self.heap_settled and not self.is_headless:
             self.heap_settled = True
-            self.call_after_refresh(settle_heap)
+            self.after_paint(settle_heap)
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once what was just changed is on the terminal.
+
+        `call_after_refresh` alone can run it before: a widget tells its screen that it
+        needs painting when its own queue next idles, and the screen's idle may come
+        first and find nothing to paint. One idle later the screen knows."""
+        self.call_after_refresh(self.call_after_refresh, callback)
 
     def open_settings(self) -> None:
         """The settings screen over whatever is shown (once: not over itself)."""

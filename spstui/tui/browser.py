@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from spstui.api.errors import SpsError
 from spstui.api.models import ListMeta, SearchPage, SessionRow
@@ -20,6 +20,7 @@ from spstui.tui.deep_pages import DeepPager
 from spstui.tui.detail import DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
+from spstui.tui.footer import KeyFooter
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.querybar import QueryBar
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
@@ -92,7 +93,7 @@ class BrowserScreen(SessionActions):
             yield DetailPane(id="detail")
         yield Transfers(id="transfers")
         yield Static("", id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> SessionTable:
@@ -176,8 +177,7 @@ class BrowserScreen(SessionActions):
         self.match_count = page.meta.match_count
         self.keys = [row.key for row in page.items]
         self.rows = {row.key: row for row in page.items}
-        cache = self.backend.cache
-        self.marks = cache.triage(self.keys) if cache is not None else {}
+        self.marks = self.backend.triage(self.keys)
         total = self.match_count or 0
         if not page.items:
             self._show_empty(total)

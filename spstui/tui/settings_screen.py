@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
 
 from spstui.api.configuration import ConfigError, collapse_references, read, transaction
 from spstui.api.errors import PermissionDenied, SpsError
 from spstui.tui.config_forms import FORMS, changes
+from spstui.tui.footer import KeyFooter
 from spstui.tui.settings_confirm import SettingsConfirm
 from spstui.tui.settings_views import AppPrefsView, ObjectFormView, wrapped
 
@@ -109,7 +110,7 @@ class SettingsScreen(Screen[None]):
         yield Static("", id="field-help")
         with Horizontal(id="settings-actions"):
             yield Button("Save (ctrl+s)", id="save", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         backend = self.sps.backend

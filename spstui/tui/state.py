@@ -11,18 +11,13 @@ import os
 import tempfile
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
-STATE_ENV = "SPSTUI_STATE_DIR"
+from spstui.tui.state_dir import STATE_ENV, state_path
+
+__all__ = ["STATE_ENV", "UiState", "load_state", "save_state", "state_path"]
+
 HISTORY_LIMIT = 200
-
-
-def state_path() -> Path:
-    override = os.environ.get(STATE_ENV)
-    folder = Path(override).expanduser() if override else Path(
-        platformdirs.user_state_dir("spstui"))
-    return folder / "tui-state.json"
 
 
 class UiState(BaseModel):

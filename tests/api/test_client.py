@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 
 import httpx
 import pytest
 
-from spstui.api.client import INSECURE_WARNING, USER_AGENT, Connection, SpsClient
+from spstui.api.client import INSECURE_WARNING, USER_AGENT, Connection, SpsClient, tls_context
 from spstui.api.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -166,6 +167,18 @@ async def test_unknown_certificate_is_refused_by_default(tls_server: BackgroundS
         with pytest.raises(TlsError, match="--ca-bundle"):
             await client.get_json("/api/audit/sessions")
     assert sleeps.delays == []  # a certificate problem is not retried
+
+
+async def test_a_plain_http_connection_still_refuses_an_unverified_certificate(
+        tls_server: BackgroundServer) -> None:
+    # No CA store is loaded for http:// (start-up time for nothing); were TLS met
+    # anyway, the context trusts no certificate rather than any.
+    context = tls_context(Connection("http://127.0.0.1:1", "admin", "admin"))
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    async with httpx.AsyncClient(verify=context) as http:
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await http.get(f"{tls_server.url}/api/authentication")
 
 
 async def test_insecure_is_an_explicit_opt_in_that_warns(tls_server: BackgroundServer) -> None:

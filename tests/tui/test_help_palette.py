@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 from spstui.api.client import Connection, SpsClient
@@ -27,6 +28,7 @@ from spstui.settings import config_path, load_settings
 from spstui.simulator import Simulator
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
+from spstui.tui.footer import KeyFooter
 from spstui.tui.help import HelpScreen, KeyTable
 from spstui.tui.palette import palette_commands
 
@@ -125,6 +127,30 @@ async def test_question_mark_lists_the_browser_keys_and_escape_closes(backend: B
         assert "protocol:ssh AND server_username:root" in text and "-24h" in text
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
+
+
+async def test_the_footer_follows_focus_and_is_rebuilt_only_when_its_keys_change(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        def keys() -> list[FooterKey]:
+            return list(app.screen.query_one(KeyFooter).query(FooterKey))
+
+        browsing = keys()
+        assert {"Download", "Next page", "Quit"} <= {k.description for k in browsing}
+        await pilot.press("tab")  # to the detail tabs: the same keys work there
+        await settle(pilot)
+        assert app.focused is not None and app.focused.id != "sessions"
+        assert keys() == browsing  # the very same widgets: nothing was rebuilt
+        await pilot.press("slash")  # in the query bar, its own keys
+        await settle(pilot)
+        assert {k.description for k in keys()} >= {"Save query", "Saved queries"}
+        assert "Download" not in {k.description for k in keys()}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Download" in {k.description for k in keys()}
 
 
 async def test_help_shows_only_the_actions_the_screen_allows() -> None:

@@ -75,6 +75,10 @@ def test_theme_folders_are_the_bundled_and_the_user_folder() -> None:
      "variables.footer-key-foreground: 'shiny' is not a colour"),
     ("primary = '#123456'\n[variables]\nblock-cursor-text-style = 'loud'\n",
      "variables.block-cursor-text-style: 'loud' is not a text style"),
+    # Among good ones, only the bad variable is named.
+    ("primary = '#123456'\n[variables]\nfooter-key-foreground = '#ffffff'\n"
+     "input-selection-background = 'mauve-ish'\nblock-cursor-text-style = 'bold'\n",
+     "broken.toml: variables.input-selection-background: 'mauve-ish' is not a colour"),
 ])
 def test_a_broken_user_theme_is_reported_by_file_and_problem(text: str, problem: str) -> None:
     path = user_theme("broken.toml", text)
