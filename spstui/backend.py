@@ -10,6 +10,7 @@ The terminal UI has the cache written after the answer is on screen (see
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -60,6 +61,12 @@ def _age(seconds: float) -> str:
     return f"{seconds} s"
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """A prefetched answer nobody took: its failure is nobody's to report."""
+    if not future.cancelled():
+        future.exception()
+
+
 def unreachable(err: SpsError) -> bool:
     """Errors that mean "cannot reach the appliance now" (not "it said no")."""
     if isinstance(err, TlsError):
@@ -80,6 +87,7 @@ class Backend:
         self.now = now
         self._pending: list[Callable[[], None]] = []
         self._schedule: Callable[[Callable[[], None]], object] | None = None
+        self._early: tuple[str, int, asyncio.Future[dict[str, Any]]] | None = None
 
     @property
     def cache(self) -> CacheStore | None:
@@ -126,13 +134,31 @@ class Backend:
             return "offline mode"
         return f"appliance unreachable: {err.message}"
 
+    def prefetch(self, query: SearchQuery, offset: int = 0) -> None:
+        """Start asking for the page that page() will be asked for first (the app's
+        opening page, while its screen is built); page() then awaits that answer."""
+        if self.offline or self.client is None:
+            return
+        early = asyncio.ensure_future(page_document(self.client, query, offset))
+        early.add_done_callback(_retrieve)
+        self._early = (query_key(query.params()), offset, early)
+
+    async def _document(self, key: str, query: SearchQuery, offset: int) -> dict[str, Any]:
+        assert self.client is not None
+        early, self._early = self._early, None  # only ever for the first page asked for
+        if early is not None:
+            if early[:2] == (key, offset):
+                return await early[2]
+            early[2].cancel()
+        return await page_document(self.client, query, offset)
+
     async def page(self, query: SearchQuery, offset: int = 0) -> tuple[SearchPage, Freshness]:
         """One page of results."""
         key = query_key(query.params())
         failure: SpsError | None = None
         if not self.offline and self.client is not None:
             try:
-                doc = await page_document(self.client, query, offset)
+                doc = await self._document(key, query, offset)
             except SpsError as err:
                 if not unreachable(err) or self.cache is None:
                     raise

@@ -128,6 +128,8 @@ class SpsClient:
     async def login(self) -> None:
         """GET /api/authentication: HTTP Basic, or a client certificate."""
         async with self._login_lock:
+            if self._logged_in:
+                return
             if self.conn.client_cert and not self.conn.password:
                 response = await self._send("GET", "/api/authentication",
                                             params={"type": "x509"})

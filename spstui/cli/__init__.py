@@ -64,9 +64,12 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
 
 async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> int:
     """The terminal UI (the default when no command is given), on `demo` if given."""
+    import asyncio
+    import importlib
+
     from spstui.cli.connect import open_backend, resolve_profile
     from spstui.tui.options import AppOptions
-    from spstui.tui.state import state_path
+    from spstui.tui.state import first_query, load_state, state_path
 
     options = AppOptions(read_only=args.read_only, demo=args.demo, state_path=state_path())
     if not args.demo:
@@ -79,6 +82,11 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
     # Streaming: the demo serves its simulator on a loopback port so downloads and
     # follow mode stream as they would from an appliance.
     async with open_backend(args, streaming=True, demo=demo) as backend:
+        # The opening page is asked for now, and the UI's modules (Textual's above all)
+        # load in a thread meanwhile: the event loop carries the login and the request
+        # while they import, and the browser takes the answer when it opens.
+        backend.prefetch(first_query(load_state(options.state_path), options.page_size))
+        await asyncio.to_thread(importlib.import_module, "spstui.tui.app")
         from spstui.tui.app import SpsApp
 
         # Modules live as long as the app: out of the collector's sight, a full

@@ -27,9 +27,9 @@ from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.session_table import SessionTable, parse_sort
+from spstui.tui.state import DEFAULT_SORT, first_query
 from spstui.tui.transfers import Transfers
 
-DEFAULT_SORT = "-start_time"  # newest first; always explicit so deep pages continue it
 TRIAGE_FILTERS = (None, "suspicious", "reviewed", "any")
 
 
@@ -83,10 +83,10 @@ class BrowserScreen(SessionActions):
     def compose(self) -> ComposeResult:
         state = getattr(self.app, "ui_state", None)
         if state is not None:
-            self.sort = state.sort or DEFAULT_SORT
+            self.query_value = first_query(state, self.page_size)
+            self.sort = self.query_value.sort[0]
             self.columns = [c for c in (state.columns or DEFAULT_COLUMNS) if c in CELLS] \
                 or list(DEFAULT_COLUMNS)
-            self.query_value = replace(self.query_value, sort=(self.sort,))
         yield QueryBar(now=self.backend.now)
         with Horizontal(id="main"):
             yield SessionTable(self.columns, self.sort, id="sessions")

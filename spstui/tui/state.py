@@ -13,11 +13,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from spstui.api.search import SearchQuery
 from spstui.tui.state_dir import STATE_ENV, state_path
 
-__all__ = ["STATE_ENV", "UiState", "load_state", "save_state", "state_path"]
+__all__ = ["DEFAULT_SORT", "STATE_ENV", "UiState", "first_query", "load_state", "save_state",
+           "state_path"]
 
 HISTORY_LIMIT = 200
+DEFAULT_SORT = "-start_time"  # newest first; always explicit so deep pages continue it
 
 
 class UiState(BaseModel):
@@ -33,6 +36,12 @@ class UiState(BaseModel):
             self.history.remove(query)
         self.history.append(query)
         del self.history[:-HISTORY_LIMIT]
+
+
+def first_query(state: UiState, page_size: int) -> SearchQuery:
+    """What the browser opens with: every session, in the order last chosen. (`spstui`
+    asks the appliance for it while the screen is still being built.)"""
+    return SearchQuery(limit=page_size, sort=(state.sort or DEFAULT_SORT,))
 
 
 def load_state(path: Path | None) -> UiState:
