@@ -19,8 +19,9 @@ from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
 from spstui.backend import PARTS, Backend, Freshness
-from spstui.tui.render import duration, interesting, literal, when
-from spstui.tui.row_table import RowTable
+from spstui.output import safe_text
+from spstui.tui.render import duration, interesting, literal, when, wrap_cells
+from spstui.tui.row_table import PADDING, RowTable
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
         ("indexing", "Indexing"), ("alerts", "Alerts"), ("downloads", "Downloads"))
@@ -31,6 +32,8 @@ HIDDEN_FIELDS = frozenset({"config", "version", "key"})
 SHOWN_ON = {"indexing": frozenset({"config"})}
 DEFAULT_TAIL_INTERVAL = 5.0
 DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
+MIN_VALUE_WIDTH = 12
+SCROLLBAR = 2
 
 
 @dataclass
@@ -85,7 +88,7 @@ def overview_groups(session: Session) -> list[tuple[str, list[tuple[str, object]
         ("Recording and archive", [
             ("Has audit trail", r.has_trail), ("Index status", r.index_status),
             ("Commands extracted", r.command_extracted),
-            ("Window titles extracted", r.window_title_extracted),
+            ("Titles extracted", r.window_title_extracted),
             ("Archived", r.archived),
             ("Archive date", when(archive.date) if archive else None),
             ("Archive server", archive.server if archive else None),
@@ -148,6 +151,7 @@ class DetailPane(Vertical):
         self._tail_error = ""
         self._tail_paused = False
         self._failures: dict[str, str] = {}
+        self._overview_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -248,12 +252,26 @@ class DetailPane(Vertical):
 
     def _fill_overview(self, session: Session) -> None:
         table = self.query_one("#table-overview", RowTable)
+        groups = overview_groups(session)
+        labels = max(max(len(group), 2 + max(len(name) for name, _ in rows))
+                     for group, rows in groups)
+        # Beside the session table the pane is narrow: values wrap in the width left
+        # of it (the pane's, as a hidden tab has none), and `z` gives them more.
+        self._overview_width = self.size.width
+        room = max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - labels - 4 * PADDING)
         table.clear(columns=True)
         table.add_columns("field", "value")
-        for group, rows in overview_groups(session):
+        for group, rows in groups:
             table.add_row(literal(group, "bold underline"), Text(""))
             for name, value in rows:
-                table.add_row(literal(f"  {name}"), literal(value))
+                first, *more = wrap_cells(safe_text(value), room)
+                table.add_row(literal(f"  {name}"), literal(first))
+                for line in more:
+                    table.add_row(Text(""), literal(line))
+
+    def on_resize(self) -> None:
+        if self._session is not None and self.size.width != self._overview_width:
+            self._fill_overview(self._session)
 
     def _fill_part(self, tab_id: str, items: list[Any], text_filter: str = "") -> None:
         table = self.query_one(f"#table-{tab_id}", RowTable)

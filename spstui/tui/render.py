@@ -8,10 +8,11 @@ goes through `literal`, which escapes control characters and returns a
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from rich.cells import cell_len
+from rich.cells import cell_len, chop_cells
 from rich.text import Text
 
 from spstui.api.models import SessionRow
@@ -25,6 +26,14 @@ INTERESTING_TITLES = ("Management Console", "Control Panel", "Server Manager", "
 
 def literal(value: object, style: str = "") -> Text:
     return Text(safe_text(value), style=style, no_wrap=True)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Lines of at most `width` cells: at spaces where it can, mid-word where it must
+    (session keys have none); wide characters count double. Never no line."""
+    if cell_len(text) != len(text):  # wide characters: textwrap counts characters
+        return chop_cells(text, width) or [""]
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
 def when(value: datetime | None) -> str:

@@ -168,19 +168,56 @@ async def test_recorded_escape_sequences_and_markup_are_shown_literally(
     assert all(not c.spans for row in cells for c in row if isinstance(c, Text))
 
 
+async def first_overview(app: SpsApp, pilot: object) -> tuple[str, RowTable]:
+    """The first session's key, and its Overview once the cursor has settled on it."""
+    await settle(pilot, app)
+    key = screen_of(app).keys[0]
+    await pilot.press("j", "k")  # type: ignore[attr-defined]
+    await settle(pilot, app)
+    return key, app.screen.query_one("#table-overview", RowTable)
+
+
+def overview_values(overview: RowTable) -> dict[str, str]:
+    """Field -> value as shown; a value wrapped onto more lines is joined again."""
+    values: dict[str, str] = {}
+    field = ""
+    for i in range(overview.row_count):
+        label, value = (str(cell) for cell in overview.get_row_at(i))
+        if label.strip():
+            field = label.strip()
+            values[field] = value
+        else:
+            values[field] += value
+    return values
+
+
 async def test_detail_shows_overview_groups_for_the_highlighted_session(
         backend: Backend) -> None:
     app = SpsApp(backend, page_size=20)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        key = screen_of(app).keys[0]
-        await pilot.press("j", "k")
-        await settle(pilot, app)
-        overview = app.screen.query_one("#table-overview", RowTable)
+        key, overview = await first_overview(app, pilot)
         cells = [str(overview.get_row_at(i)[0]).strip() for i in range(overview.row_count)]
-        values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
+        values = overview_values(overview)
     assert {"Quick look", "Network", "Recording and archive", "Analytics"} <= set(cells)
-    assert key in values
+    assert values["Key"] == key
+
+
+async def test_overview_values_wrap_in_the_narrow_pane_and_not_when_zoomed(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        key, overview = await first_overview(app, pilot)
+        rows = overview.row_count
+        pane_width = app.screen.query_one(DetailPane).size.width
+        widest = overview.columns[0].width + overview.columns[1].width + 4  # with padding
+        assert widest <= pane_width - 2  # nothing hides past the pane's right edge
+        assert overview_values(overview)["Key"] == key  # whole, over several lines
+        assert len(key) > overview.columns[1].width
+        await pilot.press("z")
+        await pilot.pause()
+        assert overview.row_count < rows  # wide enough: one line each
+        assert [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)].count(
+            key) == 1
 
 
 def test_make_sim_is_deterministic_for_screens() -> None:
@@ -263,9 +300,8 @@ async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
         pane = app.screen.query_one(DetailPane)
         channels = pane.query_one("#table-channels", RowTable)
         said = [str(c) for i in range(channels.row_count) for c in channels.get_row_at(i)]
-        overview = pane.query_one("#table-overview", RowTable)
-        values = [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)]
-    assert key in values  # the session itself loaded
+        values = overview_values(pane.query_one("#table-overview", RowTable))
+    assert values["Key"] == key  # the session itself loaded
     assert len(said) == 1 and said[0].startswith("Could not load:")
 
 
