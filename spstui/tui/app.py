@@ -42,6 +42,8 @@ class SpsApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
+        # Where focus is in a text field, ? is a character to type; F1 still helps.
+        Binding("f1", "help", "Keys", show=False, id="app.help-f1"),
     ]
 
     def __init__(self, backend: Backend, *, page_size: int | None = None, subtitle: str = "",

@@ -130,11 +130,12 @@ class KeyTable(Static):
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists the given key groups and the query tips; escape, ? or q closes it."""
+    """Lists the given key groups and the query tips; escape, ?, F1 or q closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="help.close"),
         Binding("question_mark", "dismiss", "Close", show=False, id="help.close-2"),
+        Binding("f1", "dismiss", "Close", show=False, id="help.close-f1"),
         Binding("q", "dismiss", "Close", show=False, id="help.close-3"),
     ]
     DEFAULT_CSS = """

@@ -14,7 +14,7 @@ from spstui.api.client import Connection, SpsClient
 from spstui.api.search import SearchQuery, search_page
 from spstui.backend import Backend
 from spstui.cache import CacheStore
-from spstui.simulator import Simulator
+from spstui.simulator import Fault, Simulator
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.detail import DetailPane
@@ -47,6 +47,18 @@ def status(app: SpsApp) -> str:
 async def settle(pilot: object, app: SpsApp) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_a_slow_page_says_it_is_loading_until_it_comes(sim: Simulator,
+                                                             backend: Backend) -> None:
+    sim.faults.append(Fault(path="/api/audit/sessions", delay=0.6))
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert status(app).startswith("Loading…")
+        assert app.screen.query_one("#sessions", SessionTable).row_count == 0
+        await settle(pilot, app)
+        assert status(app).startswith("1–20 of ")
 
 
 async def test_first_page_is_shown_with_a_status_line(backend: Backend) -> None:
@@ -287,8 +299,6 @@ async def test_indexing_tab_shows_statistics_and_config_as_plain_text(
 
 async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
                                                             sim: Simulator) -> None:
-    from spstui.simulator.app import Fault
-
     app = SpsApp(backend, page_size=20)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)

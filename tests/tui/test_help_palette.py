@@ -4,6 +4,7 @@ saved queries, themes, profiles and a few built-ins."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
@@ -26,11 +27,14 @@ from spstui.backend import Backend
 from spstui.cache import CacheStore
 from spstui.settings import config_path, load_settings
 from spstui.simulator import Simulator
+from spstui.tui.active import ActiveScreen
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.footer import KeyFooter
 from spstui.tui.help import HelpScreen, KeyTable
+from spstui.tui.options import AppOptions
 from spstui.tui.palette import palette_commands
+from spstui.tui.settings_screen import SettingsScreen
 
 SIZE = (160, 45)
 SETTINGS = """\
@@ -151,6 +155,55 @@ async def test_the_footer_follows_focus_and_is_rebuilt_only_when_its_keys_change
         await pilot.press("escape")
         await settle(pilot)
         assert "Download" in {k.description for k in keys()}
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_question_mark_on_the_active_view_lists_its_own_keys(
+        backend: Backend, read_only: bool) -> None:
+    app = SpsApp(backend, options=AppOptions(page_size=50, read_only=read_only))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ActiveScreen)
+        await pilot.press("question_mark")
+        text = help_text(app)
+        assert {"Pause/resume", "Refresh now", "Clear ended", "Zoom"} <= described(text)
+        assert "Next page" not in text and "Sort" not in described(text)  # the browser's
+        # Terminating changes the appliance: read-only mode has no such key.
+        assert ("Terminate" in described(text)) is not read_only
+        await pilot.press("escape")
+        assert isinstance(app.screen, ActiveScreen)
+
+
+async def test_question_mark_on_the_settings_screen_lists_its_keys(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        field = app.focused
+        assert isinstance(field, Input)  # the first form field: ? is typed there...
+        before = field.value
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, SettingsScreen) and field.value.endswith("?")
+        field.value = before
+        await pilot.press("f1")  # ...and F1 shows the keys
+        text = help_text(app)
+        assert {"Save", "Next tab", "Reload", "Back"} <= described(text)
+        assert "Download" not in described(text)
+        await pilot.press("f1")
+        assert isinstance(app.screen, SettingsScreen) and field.value == before
+
+
+def described(text: str) -> set[str]:
+    """The descriptions in the help's key tables (a key, then what it does)."""
+    found = set()
+    for line in text.splitlines():
+        parts = [p.strip() for p in re.split(r"\s{2,}", line.strip()) if p.strip()]
+        found.update(parts[1:])
+    return found
 
 
 async def test_help_shows_only_the_actions_the_screen_allows() -> None:
