@@ -63,7 +63,33 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
 
 
 async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> int:
-    """The terminal UI (the default when no command is given), on `demo` if given."""
+    """The terminal UI (the default when no command is given), on `demo` if given.
+
+    Asked for another profile (the palette's "Connect"), it starts again on that one;
+    if that one cannot be opened, on the one before, saying why."""
+    notice: str | None = None
+    previous: argparse.Namespace | None = None
+    while True:
+        try:
+            switch_to = await _run_app(args, demo, notice)
+        except ConnectError as err:
+            if previous is None:
+                raise
+            notice = f"Could not switch to the profile '{args.profile}': {err}"
+            args, previous = previous, None
+            continue
+        if switch_to is None:
+            return 0
+        # The command line's overrides belonged to the profile it named.
+        previous, args = args, argparse.Namespace(**{
+            **vars(args), "profile": switch_to, "demo": False, "url": None, "user": None,
+            "ca_bundle": None, "insecure": False})
+        notice = None
+
+
+async def _run_app(args: argparse.Namespace, demo: DemoProcess | None,
+                   notice: str | None) -> str | None:
+    """One run of the app; returns the profile it asked to start again on, if any."""
     import asyncio
     import importlib
 
@@ -71,7 +97,8 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
     from spstui.tui.options import AppOptions
     from spstui.tui.state import first_query, load_state, state_path
 
-    options = AppOptions(read_only=args.read_only, demo=args.demo, state_path=state_path())
+    options = AppOptions(read_only=args.read_only, demo=args.demo, state_path=state_path(),
+                         notice=notice)
     if not args.demo:
         profile = resolve_profile(args)
         options.profile = profile.name
@@ -81,7 +108,7 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
         options.player_command = profile.player_command
     # Streaming: the demo serves its simulator on a loopback port so downloads and
     # follow mode stream as they would from an appliance.
-    async with open_backend(args, streaming=True, demo=demo) as backend:
+    async with open_backend(args, streaming=True, demo=demo if args.demo else None) as backend:
         # The opening page is asked for now, and the UI's modules (Textual's above all)
         # load in a thread meanwhile: the event loop carries the login and the request
         # while they import, and the browser takes the answer when it opens.
@@ -92,11 +119,10 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
         # Modules live as long as the app: out of the collector's sight, a full
         # collection while the first page loads takes ~5 ms, not ~45.
         gc.freeze()
-        subtitle = "demo appliance" if args.demo else (args.url or args.profile or "")
+        subtitle = "demo appliance" if args.demo else (args.url or options.profile or "")
         if args.read_only:
             subtitle += " · read-only"
-        await SpsApp(backend, subtitle=subtitle, options=options).run_async()
-    return 0
+        return await SpsApp(backend, subtitle=subtitle, options=options).run_async()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

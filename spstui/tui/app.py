@@ -36,7 +36,10 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class SpsApp(App[None]):
+class SpsApp(App[str | None]):
+    """The terminal UI. It ends with None, or with the name of a settings profile to
+    start again on (the command line then does so)."""
+
     CSS_PATH = "app.tcss"
     TITLE = "spstui"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -79,6 +82,8 @@ class SpsApp(App[None]):
     def on_mount(self) -> None:
         # Answers go to the offline cache once they are on screen, not before.
         self.backend.defer_writes(self.after_paint)
+        if self.options.notice:
+            self.notify(self.options.notice, severity="error", timeout=15)
         if self.settings_problem:
             self.notify(self.settings_problem, title="Settings file not used",
                         severity="warning", timeout=10)
@@ -114,6 +119,10 @@ class SpsApp(App[None]):
 
     async def action_quit(self) -> None:
         request_quit(self)  # asks first while downloads or exports run
+
+    def switch_profile(self, name: str) -> None:
+        """End, for the command line to start the app again on profile `name`."""
+        request_quit(self, result=name, verb="Switch")
 
     def action_help(self) -> None:
         toggle_help(self)

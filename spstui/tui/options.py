@@ -26,3 +26,4 @@ class AppOptions:
     # Where history, sort and columns are kept across runs; None keeps them in memory.
     state_path: Path | None = None
     theme: str | None = None  # None: the one in the settings file
+    notice: str | None = None  # said once the app is up (why a profile switch failed)

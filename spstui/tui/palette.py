@@ -100,8 +100,11 @@ def theme_commands(app: SpsApp) -> Iterator[SystemCommand]:
 def profile_commands(app: SpsApp) -> Iterator[SystemCommand]:
     for name, profile in sorted(app.settings.profiles.items()):
         default = " (the default)" if name == app.settings.default_profile else ""
-        yield SystemCommand(f"Profile: {escape(safe_text(name))}",
-                            escape(safe_text(profile.url)) + f"{default} · use at the next start",
+        label, url = escape(safe_text(name)), escape(safe_text(profile.url))
+        if name != app.options.profile:
+            yield SystemCommand(f"Connect: {label}", f"{url} · the app starts again on it",
+                                partial(app.switch_profile, name))
+        yield SystemCommand(f"Profile: {label}", f"{url}{default} · use at the next start",
                             partial(choose_profile, app, name))
 
 

@@ -395,23 +395,24 @@ def find_transfers(app: App[Any]) -> Transfers | None:
     return None
 
 
-def request_quit(app: App[Any]) -> None:
-    """Quit, asking first while transfers run (cancelling them cleans up their files)."""
+def request_quit(app: App[Any], result: Any = None, verb: str = "Quit") -> None:
+    """Quit (with `result` for whoever runs the app), asking first while transfers run
+    (cancelling them cleans up their files)."""
     transfers = find_transfers(app)
     busy = transfers.running() if transfers else 0
     if not busy:
-        app.exit()
+        app.exit(result)
         return
 
     async def answer(yes: bool | None) -> None:
         if yes:
             if transfers is not None:
                 await transfers.stop_all()  # their unfinished files are gone before we exit
-            app.exit()
+            app.exit(result)
 
     running = f"{busy} transfer{'s are' if busy != 1 else ' is'} still running"
-    app.push_screen(Confirm(f"{running}. Quit and cancel {'them' if busy != 1 else 'it'}?",
-                            yes_label="Quit", danger=True), answer)
+    app.push_screen(Confirm(f"{running}. {verb} and cancel {'them' if busy != 1 else 'it'}?",
+                            yes_label=verb, danger=True), answer)
 
 
 # -- exports ----------------------------------------------------------------------------------

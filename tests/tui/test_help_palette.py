@@ -305,6 +305,17 @@ async def test_a_profile_from_the_palette_becomes_the_default() -> None:
     assert load_settings().default_profile == "prod"
 
 
+async def test_connecting_to_another_profile_ends_the_app_for_a_restart_on_it() -> None:
+    config_path().write_text(SETTINGS, encoding="utf-8")
+    app = SpsApp(Backend(None, None, offline=True), options=AppOptions(profile="prod"))
+    async with app.run_test(size=SIZE) as pilot:
+        shown = titles(app)
+        assert "Connect: lab" in shown and "Connect: prod" not in shown  # prod is in use
+        await pilot.press("ctrl+p", *"Connect: lab", "enter")
+        await pilot.pause()
+    assert app.return_value == "lab"  # the command line starts again on it
+
+
 async def test_a_screen_action_runs_from_the_palette() -> None:
     app = offline_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

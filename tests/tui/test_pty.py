@@ -1,4 +1,5 @@
-"""The real `spstui --demo`, started in a pseudo-terminal, paints its first page."""
+"""The real `spstui`, started in a pseudo-terminal: it paints its first page, and
+starts again on another profile when asked to."""
 
 from __future__ import annotations
 
@@ -13,46 +14,112 @@ import struct
 import sys
 import termios
 import time
+from collections.abc import Iterator
+
+import pytest
+
+from spstui.settings import config_path
+from spstui.simulator.server import BackgroundServer
+from tests.conftest import make_sim
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]P^_].*?(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]")
 
 
-def test_demo_paints_the_first_page_in_a_real_terminal() -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: become the app
-        os.environ.update({"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"})
-        os.execv(sys.executable, [sys.executable, "-m", "spstui", "--demo"])
-    try:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
-        seen = b""
-        deadline = time.monotonic() + 60
+class Terminal:
+    """`spstui ARGS` in a 160x45 pseudo-terminal: type keys, wait for text."""
+
+    def __init__(self, *args: str) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: become the app
+            os.environ.update({"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"})
+            os.execv(sys.executable, [sys.executable, "-m", "spstui", *args])
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+        self.seen = b""
+        self.since = 0  # where the next wait starts looking
+
+    def text(self) -> str:
+        return ANSI.sub(b"", self.seen[self.since:]).decode("utf-8", "replace")
+
+    def read(self, timeout: float) -> None:
+        if select.select([self.fd], [], [], timeout)[0]:
+            with contextlib.suppress(OSError):  # the child is gone
+                self.seen += os.read(self.fd, 65536)
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> str:
+        """Read until `pattern` is painted (after what the last wait found); return
+        all that was painted by then."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    seen += os.read(fd, 65536)
-                except OSError:
-                    break
-            text = ANSI.sub(b"", seen).decode("utf-8", "replace")
-            if re.search(r"1–500 of [\d,]+", text):
-                break
-        text = ANSI.sub(b"", seen).decode("utf-8", "replace")
-        assert re.search(r"1–500 of [\d,]+", text), text[-2000:]
-        assert "start (UTC)" in text
-        os.write(fd, b"q")
-        # Keep reading while it quits, as a terminal would: an app whose output fills
-        # the pseudo-terminal's buffer blocks on the write and never sees the key.
-        deadline = time.monotonic() + 10
-        while not os.waitpid(pid, os.WNOHANG)[0]:
+            self.read(0.5)
+            text = self.text()
+            if re.search(pattern, text):
+                self.since = len(self.seen)
+                return text
+        raise AssertionError(f"{pattern!r} not painted; last output: {self.text()[-2000:]}")
+
+    def type(self, *keys: bytes) -> None:
+        for key in keys:
+            os.write(self.fd, key)
+            self.read(0.15)
+
+    def quits(self, timeout: float = 10) -> bool:
+        """Whether it ends, `q` having been typed. Reading goes on meanwhile, as a
+        terminal's would: an app whose output fills the buffer blocks on the write."""
+        os.write(self.fd, b"q")
+        deadline = time.monotonic() + timeout
+        while not os.waitpid(self.pid, os.WNOHANG)[0]:
             if time.monotonic() > deadline:
-                raise AssertionError("q did not quit the app")
-            if select.select([fd], [], [], 0.1)[0]:
-                with contextlib.suppress(OSError):
-                    os.read(fd, 65536)
+                return False
+            self.read(0.1)
+        self.pid = 0
+        return True
+
+    def close(self) -> None:
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+@contextlib.contextmanager
+def terminal(*args: str) -> Iterator[Terminal]:
+    term = Terminal(*args)
+    try:
+        yield term
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+        term.close()
+
+
+def test_demo_paints_the_first_page_in_a_real_terminal() -> None:
+    with terminal("--demo") as term:
+        screen = term.wait_for(r"1–500 of [\d,]+")
+        assert "start (UTC)" in screen
+        assert term.quits(), "q did not quit the app"
+
+
+def connect(term: Terminal, profile: str, url: str) -> None:
+    """The palette's "Connect: PROFILE", chosen once the palette offers it."""
+    term.type(b"\x10", *(bytes([c]) for c in f"Connect: {profile}".encode()))
+    term.wait_for(re.escape(f"{url} · the app starts again on it"), timeout=10)
+    term.type(b"\r")
+
+
+def test_connect_starts_the_app_again_on_another_profile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPSTUI_PASSWORD", "admin")  # the child logs in with it
+    with BackgroundServer(make_sim(sessions=300)) as one, \
+            BackgroundServer(make_sim(sessions=200, seed=9)) as two:
+        config_path().write_text(
+            f'[profiles.one]\nurl = "{one.url}"\nusername = "admin"\n\n'
+            f'[profiles.two]\nurl = "{two.url}"\nusername = "admin"\n\n'
+            '[profiles.broken]\nurl = "https://sps.invalid"\n', encoding="utf-8")
+        with terminal("--profile", "one") as term:
+            term.wait_for(r"1–300 of 300")
+            connect(term, "two", two.url)
+            term.wait_for(r"1–200 of 200")  # the same window, on the other appliance
+            # A profile that cannot be used: back on the one in use, saying why.
+            connect(term, "broken", "https://sps.invalid")
+            term.wait_for(r"Could not switch to the profile 'broken'")
+            term.wait_for(r"1–200 of 200")
+            assert term.quits(), "q did not quit the app"

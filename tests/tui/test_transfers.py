@@ -218,11 +218,13 @@ async def test_quit_asks_while_a_download_runs_and_cancelling_cleans_up(
         assert "1 transfer is still running" in app.screen.question
         await pilot.press("n")
         assert app.transfers.running() == 1 and app.is_running
-        request_quit(app)
+        request_quit(app, result="lab", verb="Switch")  # another profile: the same ask
         await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        assert "Switch and cancel it?" in app.screen.question
         await pilot.press("y")
         await pilot.pause()
-    assert not app.is_running
+    assert not app.is_running and app.return_value == "lab"
     assert not any(folder.iterdir())
 
 
