@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static, TabbedContent, TabPane
@@ -198,7 +199,12 @@ class DetailPane(Vertical):
             self.show_error(str(err))
             return
         note = "" if not loaded.freshness.stale else loaded.freshness.describe(backend.now())
-        self.show(loaded.session, loaded.parts, note, loaded.failures)
+        try:
+            self.show(loaded.session, loaded.parts, note, loaded.failures)
+        except NoMatches:
+            # The answer came as the app quit: the pane's tables are already gone.
+            if self.is_attached and self.children:
+                raise
 
     def show_loading(self, key: str) -> None:
         if key != self._tail_key:

@@ -1,45 +1,116 @@
-"""The key footer: Textual's own, rebuilt only when the keys it shows change."""
+"""The key footer: the keys that work where you are, on the bottom line.
+
+It shows what Textual's Footer shows (the bindings with `show=True` that are active
+on the screen, disabled ones dimmed, the command palette's key on the right) and
+keys can be clicked. But it is one widget that draws one line: Textual's builds a
+widget per key and builds them all again each time the bindings may have changed
+(each focus move, each page loaded), which took about 75 ms of start-up.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar, NamedTuple
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
-
-Shown = tuple[tuple[object, ...], ...]
+from textual.widget import Widget
 
 
-class KeyFooter(Footer):
-    """Textual rebuilds every key of its footer each time a screen says its bindings
-    may have changed: each focus move, each page loaded (five times while the app
-    starts, about 100 ms). Here the changes of one refresh are checked once, and the
-    keys are rebuilt only if what they would show differs."""
+class FooterKey(NamedTuple):
+    key: str  # as bound, e.g. "right_square_bracket"
+    display: str  # as shown, e.g. "]"
+    description: str
+    enabled: bool
+
+
+class KeyFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-footer--key", "key-footer--description", "key-footer--bar"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .key-footer--bar { color: $foreground 20%; }
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: Shown | None = None
-        self._check_pending = False
+        self._shown: tuple[list[FooterKey], FooterKey | None] = ([], None)
+        self._spans: list[tuple[int, int, FooterKey]] = []  # where each key was drawn
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
-        if self.is_attached and screen is self.screen and not self._check_pending:
-            self._check_pending = True
-            self.call_after_refresh(self._recompose_if_changed)
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._shown = self.keys()
 
-    async def _recompose_if_changed(self) -> None:
-        self._check_pending = False
-        if not self.is_attached:  # its screen was closed meanwhile
-            return
-        shown = self._keys_shown()
-        if shown != self._shown:
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        shown = self.keys()
+        if shown != self._shown:  # a focus move that changes nothing repaints nothing
             self._shown = shown
-            await self.recompose()
+            self.refresh()
 
-    def _keys_shown(self) -> Shown:
-        """What compose() would draw from: each shown binding and whether it is enabled."""
-        palette = self.app.COMMAND_PALETTE_BINDING
-        return tuple(
-            (key, binding.action, binding.description, enabled, tooltip, binding.group)
-            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
-            if binding.show or key == palette)
+    def keys(self) -> tuple[list[FooterKey], FooterKey | None]:
+        """The keys shown, left to right (one per action), and the palette's key."""
+        app = self.app
+        palette_key = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
+        keys: dict[str, FooterKey] = {}
+        palette: FooterKey | None = None
+        for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+            shown = FooterKey(key, app.get_key_display(binding), binding.description, enabled)
+            if key == palette_key:
+                palette = shown
+            elif binding.show and binding.action not in keys:
+                keys[binding.action] = shown
+        return list(keys.values()), palette
+
+    def render(self) -> Text:
+        keys, palette = self._shown
+        self._spans = []
+        line = Text(no_wrap=True, overflow="crop", end="")
+        for shown in keys:
+            piece = self._piece(shown)
+            self._spans.append((line.cell_len, line.cell_len + piece.cell_len, shown))
+            line.append_text(piece)
+        if palette is not None:  # at the right end, after a bar; the others make room
+            piece = self._piece(palette)
+            room = max(0, self.size.width - 1 - piece.cell_len)
+            line.truncate(room)
+            line.pad_right(room - line.cell_len)
+            self._spans = [span for span in self._spans if span[1] <= room]
+            line.append("▏", self.get_component_rich_style("key-footer--bar"))
+            self._spans.append((line.cell_len, line.cell_len + piece.cell_len, palette))
+            line.append_text(piece)
+        return line
+
+    def _piece(self, shown: FooterKey) -> Text:
+        extra = Style(dim=True) if not shown.enabled else Style()
+        return Text.assemble(
+            (f" {shown.display} ", self.get_component_rich_style("key-footer--key") + extra),
+            (f"{shown.description} ",
+             self.get_component_rich_style("key-footer--description") + extra), end="")
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, shown in self._spans:
+            if start <= event.x < end:
+                if shown.enabled:
+                    self.app.simulate_key(shown.key)
+                else:
+                    self.app.bell()
+                return

@@ -297,6 +297,17 @@ async def test_indexing_tab_shows_statistics_and_config_as_plain_text(
     assert any("=" in c for c in cells)  # nested values as name=value
 
 
+async def test_details_arriving_as_the_app_quits_are_dropped_quietly(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        pane.load(backend, screen_of(app).keys[1])  # answered in 0.15 s or so...
+        await pane.remove_children()  # ...once quitting has taken the tables down
+        await app.workers.wait_for_complete()  # WorkerFailed here if it were not
+        assert app.is_running and not pane.children
+
+
 async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
                                                             sim: Simulator) -> None:
     app = SpsApp(backend, page_size=20)
