@@ -42,3 +42,33 @@ def test_events_tab(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, run_before=events)
+
+
+# -- dialogs over the browser ----------------------------------------------------------
+
+
+def test_triage_dialog(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, press=["t"],
+                        run_before=loaded)
+
+
+def test_export_dialog(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, press=["e"],
+                        run_before=loaded)
+
+
+def test_column_picker(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, press=["v"],
+                        run_before=loaded)
+
+
+def test_terminate_confirmation(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
+    async def on_an_active_session(pilot: Any) -> None:
+        await loaded(pilot)
+        screen = pilot.app.screen
+        first_active = next(i for i, key in enumerate(screen.keys) if screen.rows[key].active)
+        await pilot.press(*["j"] * first_active, "x")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE,
+                        run_before=on_an_active_session)
