@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import ClassVar
 
 from textual import on, work
@@ -381,7 +382,9 @@ class BrowserScreen(SessionActions):
 
         self.app.push_screen(ExportDialog(self.effective_query() or self.query_value,
                                           page_rows, marked=sorted(self.selected),
-                                          match_count=self.match_count), chosen)
+                                          match_count=self.match_count,
+                                          now=datetime.fromtimestamp(self.backend.now())),
+                             chosen)
 
     def action_active(self) -> None:
         from spstui.tui.active import ActiveScreen

@@ -43,8 +43,10 @@ class ExportSpec:
 
 
 def default_export_path(folder: Path, fmt: Format, now: datetime | None = None) -> Path:
+    """A new file in the download folder, written as configured (`~` stays short;
+    resolve_export_path expands it)."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return Path(folder).expanduser() / f"spstui-export-{stamp}.{fmt}"
+    return Path(folder) / f"spstui-export-{stamp}.{fmt}"
 
 
 def resolve_export_path(text: str, folder: Path) -> Path:

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from spstui.api.client import Connection, SpsClient
 from spstui.backend import Backend
 from spstui.cache import CacheStore
 from spstui.simulator import Simulator
 from spstui.tui.app import SpsApp
+from spstui.tui.options import AppOptions
 
 SIZE = (160, 45)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC here, as on the machines that made the pictures (the export
+    dialog's file name is stamped in local time)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def demo_app(sim: Simulator, tmp_path: Path) -> SpsApp:
     client = SpsClient(Connection("https://sps.test", "admin", "admin"),
                        transport=httpx.ASGITransport(app=sim.app))
-    return SpsApp(Backend(client, CacheStore(tmp_path / "cache.sqlite3")), page_size=50)
+    # The simulator's clock and a folder written alike on every machine: the export
+    # dialog shows both in the file it proposes.
+    return SpsApp(Backend(client, CacheStore(tmp_path / "cache.sqlite3"), now=sim.now),
+                  options=AppOptions(page_size=50, download_dir=Path("~/Downloads/spstui")))
 
 
 async def loaded(pilot: Any) -> None:
