@@ -87,7 +87,8 @@ class Backend:
         self.now = now
         self._pending: list[Callable[[], None]] = []
         self._schedule: Callable[[Callable[[], None]], object] | None = None
-        self._early: tuple[str, int, asyncio.Future[dict[str, Any]]] | None = None
+        # The page asked for early: (query key, offset, limit) and the answer to come.
+        self._early: tuple[tuple[str, int, int], asyncio.Future[dict[str, Any]]] | None = None
 
     @property
     def cache(self) -> CacheStore | None:
@@ -139,17 +140,20 @@ class Backend:
         opening page, while its screen is built); page() then awaits that answer."""
         if self.offline or self.client is None:
             return
+        if self._early is not None:
+            self._early[1].cancel()
         early = asyncio.ensure_future(page_document(self.client, query, offset))
         early.add_done_callback(_retrieve)
-        self._early = (query_key(query.params()), offset, early)
+        self._early = ((query_key(query.params()), offset, query.limit), early)
 
     async def _document(self, key: str, query: SearchQuery, offset: int) -> dict[str, Any]:
         assert self.client is not None
         early, self._early = self._early, None  # only ever for the first page asked for
         if early is not None:
-            if early[:2] == (key, offset):
-                return await early[2]
-            early[2].cancel()
+            asked, answer = early
+            if asked == (key, offset, query.limit):
+                return await answer
+            answer.cancel()
         return await page_document(self.client, query, offset)
 
     async def page(self, query: SearchQuery, offset: int = 0) -> tuple[SearchPage, Freshness]:

@@ -68,6 +68,14 @@ async def test_a_different_first_page_is_fetched_itself(sim: Simulator,
     assert len(searches(sim)) == before + 1
 
 
+async def test_a_first_page_of_another_size_is_not_taken_from_the_prefetch(
+        sim: Simulator, client: SpsClient) -> None:
+    backend = Backend(client, None)
+    backend.prefetch(QUERY)
+    page, _ = await backend.page(SearchQuery(limit=10, sort=QUERY.sort))
+    assert len(page.items) == 10
+
+
 async def test_a_prefetch_that_failed_reports_its_error_to_the_page(sim: Simulator,
                                                                      client: SpsClient) -> None:
     sim.faults.append(Fault(path="/api/audit/sessions", status=400, code="InvalidQuery"))

@@ -66,14 +66,21 @@ def tls_context(conn: Connection) -> ssl.SSLContext | bool:
         # No TLS here (the demo on loopback): loading the system's CA store would cost
         # ~40 ms for nothing. A context that trusts nothing still refuses any TLS.
         return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if conn.insecure:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    else:
-        context = ssl.create_default_context(cafile=conn.ca_bundle)
-    if conn.client_cert:
-        context.load_cert_chain(conn.client_cert, conn.client_key)
+    try:
+        if conn.insecure:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        else:
+            context = ssl.create_default_context(cafile=conn.ca_bundle)
+        if conn.client_cert:
+            context.load_cert_chain(conn.client_cert, conn.client_key)
+    except (ssl.SSLError, OSError) as err:
+        files = ", ".join(f for f in (conn.ca_bundle, conn.client_cert, conn.client_key) if f)
+        raise TlsError(f"The TLS files cannot be used ({files or 'system CA store'}): "
+                       f"{getattr(err, 'strerror', None) or err}",
+                       hint="Check ca_bundle / client_cert / client_key: PEM files "
+                            "that can be read.") from None
     return context
 
 
@@ -86,7 +93,7 @@ class SpsClient:
         self.conn = conn
         self.warn = warn or (lambda message: None)
         self._sleep = sleep
-        self._login_lock = asyncio.Lock()
+        self._login: asyncio.Future[None] | None = None  # the login under way, if one is
         self._logged_in = False
         self._search_identity: dict[str, str] | None = None
         self.http = httpx.AsyncClient(
@@ -126,25 +133,35 @@ class SpsClient:
     # -- authentication -----------------------------------------------------------------
 
     async def login(self) -> None:
-        """GET /api/authentication: HTTP Basic, or a client certificate."""
-        async with self._login_lock:
+        """GET /api/authentication: HTTP Basic, or a client certificate.
+
+        Requests at once share one login, and its failure: a wrong password is sent
+        once, not once per request (appliances lock accounts after a few failures)."""
+        if self._login is None or self._login.done():
             if self._logged_in:
                 return
-            if self.conn.client_cert and not self.conn.password:
-                response = await self._send("GET", "/api/authentication",
-                                            params={"type": "x509"})
-            else:
-                if self.conn.username is None or self.conn.password is None:
-                    raise AuthenticationFailed(
-                        "No credentials to log in with.",
-                        hint="Give a user name and a password (or a client certificate).")
-                response = await self._send("GET", "/api/authentication",
-                                            auth=(self.conn.username, self.conn.password))
-            if response.status_code == 401:
-                raise self._error(response, login=True)
-            if response.status_code >= 400:
-                raise self._error(response)
-            self._logged_in = True
+            self._login = asyncio.ensure_future(self._log_in())
+            # Every waiter may be cancelled (a worker the UI let go): the error is
+            # then nobody's, and must not be reported as never retrieved.
+            self._login.add_done_callback(lambda f: f.cancelled() or f.exception())
+        # A waiter cancelled leaves the login to the others.
+        await asyncio.shield(self._login)
+
+    async def _log_in(self) -> None:
+        if self.conn.client_cert and not self.conn.password:
+            response = await self._send("GET", "/api/authentication", params={"type": "x509"})
+        else:
+            if self.conn.username is None or self.conn.password is None:
+                raise AuthenticationFailed(
+                    "No credentials to log in with.",
+                    hint="Give a user name and a password (or a client certificate).")
+            response = await self._send("GET", "/api/authentication",
+                                        auth=(self.conn.username, self.conn.password))
+        if response.status_code == 401:
+            raise self._error(response, login=True)
+        if response.status_code >= 400:
+            raise self._error(response)
+        self._logged_in = True
 
     # -- requests -----------------------------------------------------------------------
 

@@ -72,14 +72,19 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
     while True:
         try:
             switch_to = await _run_app(args, demo, notice)
-        except ConnectError as err:
+        except (ConnectError, SpsError, KeyboardInterrupt) as err:
             if previous is None:
                 raise
-            notice = f"Could not switch to the profile '{args.profile}': {err}"
+            why = "cancelled" if isinstance(err, KeyboardInterrupt) else safe_text(err)
+            notice = f"Could not switch to the profile '{args.profile}': {why}"
             args, previous = previous, None
             continue
         if switch_to is None:
             return 0
+        # The app that ended was frozen out of the collector's sight (settle_heap): give
+        # it back, or every switch would keep a whole app alive.
+        gc.unfreeze()
+        gc.collect()
         # The command line's overrides belonged to the profile it named.
         previous, args = args, argparse.Namespace(**{
             **vars(args), "profile": switch_to, "demo": False, "url": None, "user": None,

@@ -4,6 +4,8 @@ Indexing, Alerts, Downloads), with a live tail of the events of an active sessio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +155,7 @@ class DetailPane(Vertical):
         self._tail_paused = False
         self._failures: dict[str, str] = {}
         self._overview_width = 0
+        self._overview_of: Session | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -196,13 +199,19 @@ class DetailPane(Vertical):
         try:
             loaded = await load_details(backend, key)
         except SpsError as err:
-            self.show_error(str(err))
+            with self._unless_gone():
+                self.show_error(str(err))
             return
         note = "" if not loaded.freshness.stale else loaded.freshness.describe(backend.now())
-        try:
+        with self._unless_gone():
             self.show(loaded.session, loaded.parts, note, loaded.failures)
+
+    @contextmanager
+    def _unless_gone(self) -> Iterator[None]:
+        """An answer that comes as the app quits finds the pane's widgets gone: drop it."""
+        try:
+            yield
         except NoMatches:
-            # The answer came as the app quit: the pane's tables are already gone.
             if self.is_attached and self.children:
                 raise
 
@@ -265,6 +274,7 @@ class DetailPane(Vertical):
         # of it (the pane's, as a hidden tab has none), and `z` gives them more.
         self._overview_width = self.size.width
         room = max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - labels - 4 * PADDING)
+        cursor = table.cursor_row  # kept when the same session is laid out again
         table.clear(columns=True)
         table.add_columns("field", "value")
         for group, rows in groups:
@@ -274,6 +284,9 @@ class DetailPane(Vertical):
                 table.add_row(literal(f"  {name}"), literal(first))
                 for line in more:
                     table.add_row(Text(""), literal(line))
+        if session is self._overview_of:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+        self._overview_of = session
 
     def on_resize(self) -> None:
         if self._session is not None and self.size.width != self._overview_width:

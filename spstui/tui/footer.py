@@ -97,6 +97,7 @@ class KeyFooter(Widget, can_focus=False):
             line.append("▏", self.get_component_rich_style("key-footer--bar"))
             self._spans.append((line.cell_len, line.cell_len + piece.cell_len, palette))
             line.append_text(piece)
+            line.truncate(self.size.width)  # narrower than the palette's key itself
         return line
 
     def _piece(self, shown: FooterKey) -> Text:

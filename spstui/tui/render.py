@@ -31,7 +31,7 @@ def literal(value: object, style: str = "") -> Text:
 def wrap_cells(text: str, width: int) -> list[str]:
     """Lines of at most `width` cells: at spaces where it can, mid-word where it must
     (session keys have none); wide characters count double. Never no line."""
-    if cell_len(text) != len(text):  # wide characters: textwrap counts characters
+    if not all(cell_len(char) == 1 for char in text):  # textwrap counts characters
         return chop_cells(text, width) or [""]
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 

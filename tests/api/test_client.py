@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
+from pathlib import Path
 
 import httpx
 import pytest
@@ -179,6 +181,34 @@ async def test_a_plain_http_connection_still_refuses_an_unverified_certificate(
     async with httpx.AsyncClient(verify=context) as http:
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             await http.get(f"{tls_server.url}/api/authentication")
+
+
+async def test_tls_files_that_cannot_be_used_are_named(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n", encoding="utf-8")
+    for conn in (Connection("https://sps.test", "admin", "admin", ca_bundle=str(bundle)),
+                 Connection("https://sps.test", "admin", "admin",
+                            ca_bundle=str(tmp_path / "missing.pem"))):
+        with pytest.raises(TlsError, match=r"TLS files cannot be used \(.*\.pem\)") as info:
+            SpsClient(conn)
+        assert "PEM" in info.value.hint
+
+
+async def test_a_wrong_password_is_sent_once_by_requests_at_once(sim: Simulator) -> None:
+    # Appliances lock an account after a few failed logins: requests that waited for
+    # the one that failed must not each try again.
+    async with SpsClient(Connection("https://sps.test", "admin", "wrong"),
+                         transport=httpx.ASGITransport(app=sim.app)) as client:
+        results = await asyncio.gather(
+            *(client.get_json("/api/audit/sessions", {"limit": 1}) for _ in range(3)),
+            return_exceptions=True)
+        assert all(isinstance(r, AuthenticationFailed) for r in results)
+        tried = [r for r in sim.request_log if r.path.startswith("/api/authentication")]
+        assert len(tried) == 1
+        with pytest.raises(AuthenticationFailed):  # asked again later, it tries again
+            await client.get_json("/api/audit/sessions", {"limit": 1})
+        assert len([r for r in sim.request_log
+                    if r.path.startswith("/api/authentication")]) == 2
 
 
 async def test_insecure_is_an_explicit_opt_in_that_warns(tls_server: BackgroundServer) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -18,6 +19,7 @@ from spstui.simulator import Fault, Simulator
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.detail import DetailPane
+from spstui.tui.render import wrap_cells
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
@@ -230,6 +232,19 @@ async def test_overview_values_wrap_in_the_narrow_pane_and_not_when_zoomed(
         assert overview.row_count < rows  # wide enough: one line each
         assert [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)].count(
             key) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "svc-AmezV9mXYZabcdefghijklmno-ssh_jump-50",  # no space to break at
+    "mount, sudo, chmod, ssh, adduser",
+    "日本語のテキストです",  # two cells a character
+    "界" * 12 + "a" + "\u200b" * 12,  # wide and zero-width ones that even out in count
+    "", "   ",
+])
+def test_wrapped_values_fit_and_lose_nothing_visible(text: str) -> None:
+    lines = wrap_cells(text, 12)
+    assert lines and all(cell_len(line) <= 12 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
 
 
 def test_make_sim_is_deterministic_for_screens() -> None:

@@ -154,6 +154,11 @@ async def test_the_footer_follows_focus_and_a_click_on_a_key_runs_it(backend: Ba
         await pilot.click(KeyFooter, offset=(line.index("] Next page"), 0))
         await settle(pilot)
         assert app.screen.page_offset == 50  # type: ignore[attr-defined]
+        for width in (60, 10):  # narrower than the keys, than the palette's key even
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            line = str(footer.render())
+            assert len(line) == width and (width < 14 or line.rstrip().endswith("palette"))
 
 
 @pytest.mark.parametrize("read_only", [False, True])
