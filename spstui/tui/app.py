@@ -118,11 +118,31 @@ class SpsApp(App[str | None]):
         remember_theme(self, theme)  # a theme picked while running is saved
 
     async def action_quit(self) -> None:
-        request_quit(self)  # asks first while downloads or exports run
+        self._leave(None, "Quit")
 
     def switch_profile(self, name: str) -> None:
         """End, for the command line to start the app again on profile `name`."""
-        request_quit(self, result=name, verb="Switch")
+        self._leave(name, "Switch")
+
+    def _leave(self, result: str | None, verb: str) -> None:
+        """End with `result`, asking first about settings edits not saved, then about
+        downloads or exports still running (request_quit)."""
+        from spstui.tui.settings_confirm import SettingsConfirm
+        from spstui.tui.settings_screen import SettingsScreen
+
+        pending = [line for screen in self.screen_stack if isinstance(screen, SettingsScreen)
+                   for line in screen.unsaved()]
+        if not pending:
+            request_quit(self, result=result, verb=verb)
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                request_quit(self, result=result, verb=verb)
+
+        self.push_screen(SettingsConfirm(f"{verb} without saving the settings?", pending,
+                                         yes=f"Discard and {verb.lower()}", no="Keep editing"),
+                         answered)
 
     def action_help(self) -> None:
         toggle_help(self)

@@ -241,6 +241,25 @@ async def test_escape_with_unsaved_edits_asks_before_leaving(backend: Backend) -
     assert asked and stayed and left
 
 
+async def test_quitting_with_unsaved_edits_asks_first(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("ctrl+u", "9")
+        await app.action_quit()  # as the palette's Quit (q is typed in a field)
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsConfirm)
+        assert text_of(app.screen, "#confirm-title") == "Quit without saving the settings?"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and app.screen is screen
+        await app.action_quit()
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert not app.is_running
+
+
 def write_settings(text: str) -> Path:
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
