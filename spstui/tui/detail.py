@@ -155,7 +155,6 @@ class DetailPane(Vertical):
         self._tail_paused = False
         self._failures: dict[str, str] = {}
         self._overview_width = 0
-        self._overview_of: Session | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -265,7 +264,7 @@ class DetailPane(Vertical):
     def _filter(self, tab_id: str) -> str:
         return self.query_one("#events-filter", Input).value if tab_id == "events" else ""
 
-    def _fill_overview(self, session: Session) -> None:
+    def _fill_overview(self, session: Session, keep_cursor: bool = False) -> None:
         table = self.query_one("#table-overview", RowTable)
         groups = overview_groups(session)
         labels = max(max(len(group), 2 + max(len(name) for name, _ in rows))
@@ -274,7 +273,7 @@ class DetailPane(Vertical):
         # of it (the pane's, as a hidden tab has none), and `z` gives them more.
         self._overview_width = self.size.width
         room = max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - labels - 4 * PADDING)
-        cursor = table.cursor_row  # kept when the same session is laid out again
+        cursor = table.cursor_row
         table.clear(columns=True)
         table.add_columns("field", "value")
         for group, rows in groups:
@@ -284,13 +283,12 @@ class DetailPane(Vertical):
                 table.add_row(literal(f"  {name}"), literal(first))
                 for line in more:
                     table.add_row(Text(""), literal(line))
-        if session is self._overview_of:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
-        self._overview_of = session
+        if keep_cursor:  # the same session laid out again
+            table.move_cursor(row=cursor)
 
     def on_resize(self) -> None:
         if self._session is not None and self.size.width != self._overview_width:
-            self._fill_overview(self._session)
+            self._fill_overview(self._session, keep_cursor=True)
 
     def _fill_part(self, tab_id: str, items: list[Any], text_filter: str = "") -> None:
         table = self.query_one(f"#table-{tab_id}", RowTable)

@@ -227,9 +227,11 @@ async def test_overview_values_wrap_in_the_narrow_pane_and_not_when_zoomed(
         assert widest <= pane_width - 2  # nothing hides past the pane's right edge
         assert overview_values(overview)["Key"] == key  # whole, over several lines
         assert len(key) > overview.columns[1].width
+        overview.move_cursor(row=5)
         await pilot.press("z")
         await pilot.pause()
         assert overview.row_count < rows  # wide enough: one line each
+        assert overview.cursor_row == 5  # laid out again, not reset
         assert [str(overview.get_row_at(i)[1]) for i in range(overview.row_count)].count(
             key) == 1
 
