@@ -32,6 +32,7 @@ from spstui.backend import Backend, Freshness
 from spstui.output import truncate
 from spstui.tui.detail import DetailPane
 from spstui.tui.footer import KeyFooter
+from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
@@ -229,11 +230,10 @@ class ActiveScreen(SessionActions):
 
     @work(exclusive=True, group="active-refresh")
     async def _refresh(self) -> None:
-        await self.refresh_once()
-
-    async def refresh_once(self) -> None:
         """One whole refresh: ask the appliance, then update the table."""
-        self.apply_snapshot(await self.fetch_snapshot())
+        snapshot = await self.fetch_snapshot()
+        with unless_gone(self):
+            self.apply_snapshot(snapshot)
 
     async def fetch_snapshot(self) -> Snapshot:
         """The active sessions now, plus the final state of those that left the list."""

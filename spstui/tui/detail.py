@@ -4,8 +4,6 @@ Indexing, Alerts, Downloads), with a live tail of the events of an active sessio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +11,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static, TabbedContent, TabPane
@@ -23,6 +20,7 @@ from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
 from spstui.backend import PARTS, Backend, Freshness
 from spstui.output import safe_text
+from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import duration, interesting, literal, when, wrap_cells
 from spstui.tui.row_table import PADDING, RowTable
 
@@ -198,21 +196,12 @@ class DetailPane(Vertical):
         try:
             loaded = await load_details(backend, key)
         except SpsError as err:
-            with self._unless_gone():
+            with unless_gone(self):
                 self.show_error(str(err))
             return
         note = "" if not loaded.freshness.stale else loaded.freshness.describe(backend.now())
-        with self._unless_gone():
+        with unless_gone(self):
             self.show(loaded.session, loaded.parts, note, loaded.failures)
-
-    @contextmanager
-    def _unless_gone(self) -> Iterator[None]:
-        """An answer that comes as the app quits finds the pane's widgets gone: drop it."""
-        try:
-            yield
-        except NoMatches:
-            if self.is_attached and self.children:
-                raise
 
     def show_loading(self, key: str) -> None:
         if key != self._tail_key:

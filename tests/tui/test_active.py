@@ -230,6 +230,18 @@ async def test_the_view_refreshes_itself_at_the_interval(backend: Backend,
     assert loaded and refreshed
 
 
+async def test_a_refresh_answered_as_the_app_quits_is_dropped_quietly(
+        backend: Backend, sim: Simulator) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        sim.faults.append(Fault(path="/api/audit/sessions", delay=0.3))
+        worker = screen.refresh_sessions()  # answered in a moment...
+        await screen.remove_children()  # ...once quitting has taken the table down
+        await app.workers.wait_for_complete()  # WorkerFailed here if it were not
+        assert worker.error is None and not screen.children
+
+
 def growing_session(sim: Simulator, keys: list[str]) -> str:
     """An active session that has events now and records more within STEP."""
     now, later = sim.now(), sim.now() + STEP

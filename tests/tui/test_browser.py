@@ -53,10 +53,13 @@ async def settle(pilot: object, app: SpsApp) -> None:
 
 async def test_a_slow_page_says_it_is_loading_until_it_comes(sim: Simulator,
                                                              backend: Backend) -> None:
-    sim.faults.append(Fault(path="/api/audit/sessions", delay=0.6))
+    sim.faults.append(Fault(path="/api/audit/sessions", delay=1.5))
     app = SpsApp(backend, page_size=20)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        for _ in range(50):  # the screen is up well before the page can be
+            if status(app):
+                break
+            await pilot.pause(0.02)
         assert status(app).startswith("Loading…")
         assert app.screen.query_one("#sessions", SessionTable).row_count == 0
         await settle(pilot, app)

@@ -156,7 +156,10 @@ async def test_the_footer_follows_focus_and_a_click_on_a_key_runs_it(backend: Ba
         assert app.screen.page_offset == 50  # type: ignore[attr-defined]
         for width in (60, 10):  # narrower than the keys, than the palette's key even
             await pilot.resize_terminal(width, 30)
-            await pilot.pause()
+            for _ in range(50):
+                if footer.size.width == width:
+                    break
+                await pilot.pause(0.02)
             line = str(footer.render())
             assert len(line) == width and (width < 14 or line.rstrip().endswith("palette"))
 
