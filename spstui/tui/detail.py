@@ -391,10 +391,11 @@ class DetailPane(Vertical):
         if self._tail_key != key:
             return  # another session is shown now
         self._tail_error = ""
-        # Without record ids to ask "after", the whole list came back.
-        self.append_events(found if after is not None or not known else found[len(known):])
-        if not session.body.active:
-            self._stop_tail(cancel_poll=False)  # this poll is the last; let it finish
-            self._session = session
-            self._fill_overview(session)
-        self._show_title()
+        with unless_gone(self):
+            # Without record ids to ask "after", the whole list came back.
+            self.append_events(found if after is not None or not known else found[len(known):])
+            if not session.body.active:
+                self._stop_tail(cancel_poll=False)  # this poll is the last; let it finish
+                self._session = session
+                self._fill_overview(session)
+            self._show_title()
