@@ -66,14 +66,12 @@ def serve(sim: Simulator, host: str, port: int, tls: TlsFiles | None = None) -> 
     uvicorn.Server(_config(sim, host, port, tls)).run()
 
 
-def serve_socket(listening: socket.socket, stop: threading.Event, sim: Simulator | None = None
-                 ) -> None:
-    """Serve on a socket that is already listening, until `stop` is set.
+def serve_socket(listening: socket.socket, stop: threading.Event, sim: Simulator) -> None:
+    """Serve `sim` on a socket that is already listening, until `stop` is set.
 
-    The simulator is built only after the socket exists, so a client may connect
-    at once: its requests wait in the listen queue until the data is ready.
+    The socket exists before the simulator is built (`python -m spstui.simulator`),
+    so a client may connect at once: its requests wait in the listen queue.
     """
-    sim = sim or Simulator()
     server = uvicorn.Server(_config(sim, "127.0.0.1", 0, None))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 
