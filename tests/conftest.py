@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -83,3 +85,27 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 def tls_server(sim: Simulator, tls_files: TlsFiles) -> Iterator[BackgroundServer]:
     with BackgroundServer(sim, tls=tls_files) as srv:
         yield srv
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The snapshot plugin's compare, with every text cursor held on before the picture.
+
+    A blinking cursor is on or off depending on how long the run took, so the
+    same screen would differ between a quiet machine and a loaded one."""
+    def compare(app: Any, press: Iterable[str] = (), terminal_size: tuple[int, int] = (80, 24),
+                run_before: Callable[[Any], Awaitable[None] | None] | None = None) -> bool:
+        async def then_steady(pilot: Any) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+            await pilot.pause()
+            await pilot.press(*press)
+            for screen in pilot.app.screen_stack:
+                for widget in screen.query("Input, TextArea"):
+                    widget.cursor_blink = False
+            await pilot.pause()
+
+        return snap_compare(app, terminal_size=terminal_size, run_before=then_steady)
+    return compare
