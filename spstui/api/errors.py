@@ -63,6 +63,10 @@ class NotFound(SpsError):
     """The object does not exist (404)."""
 
 
+class NoAuditTrail(NotFound):
+    """The session was not recorded: there is no audit trail to download or follow."""
+
+
 class InvalidRequest(SpsError):
     """The appliance rejected the request's parameters or body (400)."""
 

@@ -34,6 +34,25 @@ PLAYER_NAMES = (
 )
 
 
+# The index status of a channel the appliance did not record ("Auditing is not
+# enabled for the channel"): the session has no audit trail.
+NOT_RECORDED = "NO_TRAIL"
+
+
+def not_recorded(index_status: str | None) -> bool:
+    """Whether the appliance says a session has no audit trail. An unknown status (not
+    asked for, or an older release) is no answer: ask, and let its 404 say so."""
+    return index_status == NOT_RECORDED
+
+
+def no_trail_notice(keys: Sequence[str]) -> str:
+    """What to tell the user about sessions that have no trail to download or follow."""
+    if len(keys) == 1:
+        return f"{keys[0]} has no audit trail: it was not recorded."
+    shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+    return f"{len(keys)} sessions have no audit trail (they were not recorded): {shown}."
+
+
 def safe_filename(key: str, extension: str) -> str:
     """A file name from an appliance-supplied key: no separators, no control
     characters, no leading dots, bounded length."""

@@ -13,9 +13,10 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from spstui.api import sessions
+from spstui.api import sessions, trails
 from spstui.api.errors import SpsError
 from spstui.api.models import SessionRow
+from spstui.output import safe_text
 from spstui.tui.confirm import Confirm
 from spstui.tui.detail import DetailPane
 from spstui.tui.row_table import RowTable
@@ -52,6 +53,11 @@ class SessionActions(Screen[Any]):
     def target_keys(self) -> list[str]:
         key = self.current_key()
         return [key] if key else []
+
+    def row_for(self, key: str) -> SessionRow | None:
+        """The row shown for `key`, if the screen has it (the highlighted one at least)."""
+        row = self.current_row()
+        return row if row is not None and row.key == key else None
 
     def session_ended(self, key: str) -> None:
         """Called after a terminate: the screen refreshes what it shows."""
@@ -92,9 +98,22 @@ class SessionActions(Screen[Any]):
             self.notify("Transfers are not available on this screen.", severity="error")
         return found
 
+    def not_recorded(self, keys: list[str]) -> list[str]:
+        """The keys whose rows say there is no audit trail, said plainly before asking the
+        appliance (whose 404 still answers for rows that do not say)."""
+        missing = [k for k in keys if (row := self.row_for(k)) is not None
+                   and trails.not_recorded(row.index_status)]
+        if missing:
+            # Keys come from the appliance: literal text, no controls.
+            self.notify(safe_text(trails.no_trail_notice(missing)), severity="warning",
+                        markup=False, timeout=6)
+        return missing
+
     def action_download(self) -> None:
         keys = self.target_keys()
-        transfers = self.transfers()
+        missing = self.not_recorded(keys)
+        keys = [k for k in keys if k not in missing]
+        transfers = self.transfers() if keys else None
         if keys and transfers is not None:
             count = transfers.start_download(keys)
             if count:
@@ -103,9 +122,11 @@ class SessionActions(Screen[Any]):
 
     def action_follow(self) -> None:
         key = self.current_key()
+        if key is None or self.not_recorded([key]):
+            return
         row = self.current_row()
         transfers = self.transfers()
-        if key is None or transfers is None:
+        if transfers is None:
             return
         if row is not None and row.active is False:
             self.notify("This session has ended: downloading its whole trail (.srs) for the "

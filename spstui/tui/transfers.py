@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerError
 
 from spstui.api import sessions, trails
 from spstui.api.client import SpsClient
-from spstui.api.errors import SpsError
+from spstui.api.errors import NoAuditTrail, SpsError
 from spstui.api.search import MAX_LIMIT, Progress, iterate_items
 from spstui.backend import Backend
 from spstui.output import safe_text, to_jsonable
@@ -241,6 +241,8 @@ class Transfers(VerticalScroll, can_focus=False):
         async def body() -> tuple[str, Path]:
             self._begin(job)
             session = await sessions.get_session(client, key)
+            if trails.not_recorded(session.body.recording.index_status):
+                raise NoAuditTrail(trails.no_trail_notice([key]))  # no 404 to show
             tick = self._ticker(job)
             if not session.body.active:
                 path = await trails.download(client, key, folder, srs=True, progress=tick)
@@ -278,6 +280,8 @@ class Transfers(VerticalScroll, can_focus=False):
                 self._tell(f"Stopped following: what arrived so far is in the .live.srs "
                            f"file in {self._host.options.download_dir}.", "warning")
             raise
+        except NoAuditTrail as err:
+            self._tell(str(err), "warning")
         except SpsError as err:
             self._tell(f"{job.label.capitalize()} failed: {err}", "error")
         except OSError as err:  # the local disk: full, read-only, permissions

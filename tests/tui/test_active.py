@@ -414,3 +414,40 @@ async def test_the_palette_opens_the_settings_from_the_active_view(backend: Back
         await settle(pilot)
         opened = type(app.screen).__name__
     assert opened == "SettingsScreen"
+
+
+async def test_f_on_a_session_that_was_not_recorded_says_so_and_asks_nothing(
+        backend: Backend, sim: Simulator) -> None:
+    from spstui.tui.transfers import find_transfers
+
+    app = SpsApp(backend, options=AppOptions(page_size=50, refresh_interval=600.0))
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def record(message: str, *args: Any, **kwargs: Any) -> None:
+        notes.append((kwargs.get("severity", "information"), message))
+        notify(message, *args, **kwargs)
+
+    app.notify = record  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        screen = await open_active(pilot)
+        keys = shown_keys(screen)
+        unrecorded = [k for k in keys if (s := sim.store.find(k, sim.now())) is not None
+                      and not s.has_trail]
+        assert unrecorded, "the simulator records most sessions, not all"
+        key = unrecorded[0]
+        table_of(screen).move_cursor(row=keys.index(key))
+        await settle(pilot)
+        row = screen.current_row()
+        since = len(sim.request_log)
+        await pilot.press("f")
+        await settle(pilot)
+        transfers = find_transfers(app)
+        running = transfers.running() if transfers else -1
+        asked = [r.path for r in list(sim.request_log)[since:]]
+    assert row is not None and row.index_status == "NO_TRAIL"
+    assert ("warning", f"{key} has no audit trail: it was not recorded.") in notes
+    assert running == 0 and not any("failed" in m for _, m in notes)
+    assert not [p for p in asked if "/audit_trail" in p or p.endswith(key)]

@@ -340,6 +340,28 @@ async def test_d_downloads_the_marked_trails(served_backend: Backend, tmp_path: 
     assert sum("Downloaded" in n for n in notes) == 2
 
 
+async def test_d_on_a_session_that_was_not_recorded_says_so_and_downloads_nothing(
+        backend: Backend, sim: Simulator, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    app = SpsApp(backend, options=AppOptions(page_size=50, download_dir=folder))
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = browser(app)
+        row = next(i for i, k in enumerate(screen.keys)
+                   if screen.rows[k].index_status == "NO_TRAIL")
+        key = screen.keys[row]
+        screen.table.move_cursor(row=row)
+        since = len(sim.request_log)
+        await pilot.press("d")
+        await settle(pilot, app)
+        asked = [r.path for r in list(sim.request_log)[since:]]
+    assert f"{key} has no audit trail: it was not recorded." in notes
+    assert not any("Downloading" in n or "failed" in n for n in notes)
+    assert not [p for p in asked if "/audit_trail" in p]
+    assert not folder.exists() or not any(folder.iterdir())
+
+
 async def test_e_exports_the_page_to_csv(backend: Backend, tmp_path: Path) -> None:
     folder = tmp_path / "exports"
     app = SpsApp(backend, options=AppOptions(page_size=25, download_dir=folder))

@@ -270,6 +270,41 @@ async def test_follow_without_a_player_says_where_the_file_is(
     assert "not found" in warning
 
 
+def unrecorded_key(sim: Simulator) -> str:
+    """An ended session the appliance did not record (search cannot ask for that)."""
+    now = sim.now()
+    return next(sim.store.key(s) for s in sim.store.visible(now)
+                if not s.has_trail and not sim.store.is_active(s, now))
+
+
+async def test_follow_of_a_session_that_was_not_recorded_says_so_without_a_404(
+        sim: Simulator, client: SpsClient, folder: Path) -> None:
+    key = unrecorded_key(sim)
+    since = len(sim.request_log)
+    app = make_app(client, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.transfers.start_follow(key)  # no row to go by: the session's body says
+        await settle(pilot, app)
+        assert app.transfers.running() == 0
+    asked = [r.path for r in list(sim.request_log)[since:]]
+    assert app.said(f"{key} has no audit trail: it was not recorded.", severity="warning")
+    assert not app.said("failed")
+    assert not [p for p in asked if "/audit_trail" in p]
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+async def test_download_without_a_row_to_go_by_still_shows_the_appliances_404(
+        sim: Simulator, client: SpsClient, folder: Path) -> None:
+    key = unrecorded_key(sim)
+    app = make_app(client, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.transfers.start_download([key]) == 1
+        await settle(pilot, app)
+    [error] = app.said(key, "failed", severity="error")
+    assert "no audit trail" in error  # the appliance's own words, as it sent them
+    assert not any(folder.iterdir())
+
+
 # -- exports -----------------------------------------------------------------------------------
 
 def spec(scope: str, fmt: str, path: Path, **kwargs: Any) -> ExportSpec:
