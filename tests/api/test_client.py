@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -237,3 +239,12 @@ async def test_certificate_login_with_a_client_certificate(tls_files: TlsFiles) 
                                         ca_bundle=str(tls_files.ca))) as client:
             with pytest.raises(ConnectionFailed):
                 await client.get_json("/api/audit/sessions")
+
+
+def test_the_api_layer_does_not_load_the_httpx_command_line() -> None:
+    # httpx's own command line pulls in click and pygments, ~40 ms of every start.
+    code = ("import sys, spstui.api.client, httpx; "
+            "print(sorted(m for m in ('click', 'pygments', 'httpx._main') if sys.modules.get(m)))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
