@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from spstui import __version__
 from spstui.api.errors import SpsError
 from spstui.cli import arguments, simulator_cmd
-from spstui.cli.connect import ConnectError, add_connection_options
+from spstui.cli.connect import ConnectError, RememberedPassword, add_connection_options
 from spstui.output import safe_text
 
 if TYPE_CHECKING:
@@ -66,18 +66,29 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
     """The terminal UI (the default when no command is given), on `demo` if given.
 
     Asked for another profile (the palette's "Connect"), it starts again on that one;
-    if that one cannot be opened, on the one before, saying why."""
+    if that one cannot be opened, on the one before, saying why (with the password
+    that one was given: the user is not asked for it again)."""
     notice: str | None = None
     previous: argparse.Namespace | None = None
+    password = RememberedPassword()  # what the run on `args` logged in with
+    previous_password: RememberedPassword | None = None
+
+    def switched() -> None:
+        # The app is up on the new profile: the switch can no longer go back, so what
+        # was kept for going back is let go.
+        nonlocal previous, previous_password
+        previous, previous_password = None, None
+
     while True:
         try:
-            switch_to = await _run_app(args, demo, notice)
+            switch_to = await _run_app(args, demo, notice, password, on_running=switched)
         except (ConnectError, SpsError, KeyboardInterrupt) as err:
             if previous is None:
                 raise
             why = "cancelled" if isinstance(err, KeyboardInterrupt) else safe_text(err)
             notice = f"Could not switch to the profile '{args.profile}': {why}"
             args, previous = previous, None
+            password, previous_password = previous_password or RememberedPassword(), None
             continue
         if switch_to is None:
             return 0
@@ -89,12 +100,15 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
         previous, args = args, argparse.Namespace(**{
             **vars(args), "profile": switch_to, "demo": False, "url": None, "user": None,
             "ca_bundle": None, "insecure": False})
+        previous_password, password = password, RememberedPassword()
         notice = None
 
 
-async def _run_app(args: argparse.Namespace, demo: DemoProcess | None,
-                   notice: str | None) -> str | None:
-    """One run of the app; returns the profile it asked to start again on, if any."""
+async def _run_app(args: argparse.Namespace, demo: DemoProcess | None, notice: str | None,
+                   remembered: RememberedPassword | None = None,
+                   on_running: Callable[[], object] | None = None) -> str | None:
+    """One run of the app; returns the profile it asked to start again on, if any.
+    `on_running` is called once the app is up."""
     import asyncio
     import importlib
 
@@ -113,7 +127,8 @@ async def _run_app(args: argparse.Namespace, demo: DemoProcess | None,
         options.player_command = profile.player_command
     # Streaming: the demo serves its simulator on a loopback port so downloads and
     # follow mode stream as they would from an appliance.
-    async with open_backend(args, streaming=True, demo=demo if args.demo else None) as backend:
+    async with open_backend(args, streaming=True, demo=demo if args.demo else None,
+                            remembered=remembered) as backend:
         # The opening page is asked for now, and the UI's modules (Textual's above all)
         # load in a thread meanwhile: the event loop carries the login and the request
         # while they import, and the browser takes the answer when it opens.
@@ -127,7 +142,10 @@ async def _run_app(args: argparse.Namespace, demo: DemoProcess | None,
         subtitle = "demo appliance" if args.demo else (args.url or options.profile or "")
         if args.read_only:
             subtitle += " · read-only"
-        return await SpsApp(backend, subtitle=subtitle, options=options).run_async()
+        app = SpsApp(backend, subtitle=subtitle, options=options)
+        if on_running is not None:
+            app.call_later(on_running)  # its first message, handled once it is up
+        return await app.run_async()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

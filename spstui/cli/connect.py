@@ -7,6 +7,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
 
 class ConnectError(Exception):
     """Not enough (or contradictory) information to reach an appliance."""
+
+
+@dataclass
+class RememberedPassword:
+    """The password one run of the app logged in with, so that going back to that run
+    (a profile switch that failed) does not ask for it again. In memory only: never
+    written anywhere, and its holder drops it as soon as it cannot be needed."""
+
+    account: tuple[str, str] | None = None  # (keyring name, user name)
+    password: str | None = field(default=None, repr=False)
+
+    def recall(self, account: tuple[str, str]) -> str | None:
+        return self.password if account == self.account else None
+
+    def keep(self, account: tuple[str, str], password: str) -> None:
+        self.account, self.password = account, password
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -57,13 +74,16 @@ def start_demo() -> DemoProcess:
 
 @asynccontextmanager
 async def open_client(args: argparse.Namespace, *, streaming: bool = False,
-                      demo: DemoProcess | None = None) -> AsyncIterator[SpsClient]:
+                      demo: DemoProcess | None = None,
+                      remembered: RememberedPassword | None = None,
+                      ) -> AsyncIterator[SpsClient]:
     """A logged-in-on-demand client for the appliance the options name.
 
     `--demo` runs the simulator in-process; for streaming downloads (follow mode)
     and the app it runs in a process of its own on a loopback port instead, as
     in-process responses are buffered (and the app starts sooner beside it).
-    A `demo` already started is used (and left to its owner to stop).
+    A `demo` already started is used (and left to its owner to stop). A password in
+    `remembered` for this profile is used instead of asking; one asked for is kept there.
     """
     if args.demo:
         if streaming or demo is not None:
@@ -86,7 +106,7 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False,
         return
     from spstui.api.client import SpsClient
 
-    conn = resolve_connection(args)
+    conn = resolve_connection(args, remembered)
     async with SpsClient(conn, warn=warn) as client:
         yield client
 
@@ -108,7 +128,9 @@ def cache_name(args: argparse.Namespace) -> str:
 
 @asynccontextmanager
 async def open_backend(args: argparse.Namespace, *, streaming: bool = False,
-                       demo: DemoProcess | None = None) -> AsyncIterator[Backend]:
+                       demo: DemoProcess | None = None,
+                       remembered: RememberedPassword | None = None,
+                       ) -> AsyncIterator[Backend]:
     """Client and cache together; --offline answers from the cache alone."""
     from spstui.backend import Backend
     from spstui.cache import CacheStore, default_path
@@ -125,14 +147,16 @@ async def open_backend(args: argparse.Namespace, *, streaming: bool = False,
         if args.offline:
             yield Backend(None, cache, offline=True)
             return
-        async with open_client(args, streaming=streaming, demo=demo) as client:
+        async with open_client(args, streaming=streaming, demo=demo,
+                               remembered=remembered) as client:
             yield Backend(client, cache)
     finally:
         if cache is not None:
             cache.close()
 
 
-def resolve_connection(args: argparse.Namespace) -> Connection:
+def resolve_connection(args: argparse.Namespace,
+                       remembered: RememberedPassword | None = None) -> Connection:
     from spstui.settings import SettingsError, get_password
 
     try:
@@ -141,7 +165,12 @@ def resolve_connection(args: argparse.Namespace) -> Connection:
         if not profile.client_cert:
             if not profile.username:
                 raise ConnectError("No user name: give --user or set username in the profile.")
-            password = get_password(profile.keyring_name, profile.username)
+            account = (profile.keyring_name, profile.username)
+            password = remembered.recall(account) if remembered is not None else None
+            if password is None:
+                password = get_password(*account)
+                if remembered is not None:
+                    remembered.keep(account, password)
         return profile.connection(password)
     except SettingsError as err:
         raise ConnectError(str(err)) from None

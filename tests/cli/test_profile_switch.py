@@ -1,0 +1,139 @@
+"""Starting the app again on another profile (the palette's "Connect: <profile>"), and
+going back to the profile in use when the other one cannot be opened.
+
+The app itself runs headless here and ends as soon as it is up, with whatever the test
+wants it to have been asked for; everything around it is the real command line."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backends.null
+import pytest
+
+from spstui import settings
+from spstui.cli import build_parser, run_tui
+from spstui.settings import config_path, paths
+from spstui.simulator.server import BackgroundServer
+from spstui.tui.app import SpsApp
+from tests.conftest import make_sim
+
+SECRET = "typed-at-the-prompt-4711"
+
+
+@dataclass
+class Run:
+    profile: str | None
+    notice: str | None
+    password: str | None
+
+
+@dataclass
+class Runs:
+    """Each run of the app, which asks for the next profile in `switches` (None: quit)."""
+
+    switches: list[str | None] = field(default_factory=list)
+    seen: list[Run] = field(default_factory=list)
+
+
+@pytest.fixture
+def server() -> Iterator[BackgroundServer]:
+    with BackgroundServer(make_sim(sessions=100, password=SECRET)) as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def no_keyring() -> Iterator[None]:
+    """Nothing stored: the password can only come from the prompt."""
+    before = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    yield
+    keyring.set_keyring(before)
+    gc.unfreeze()  # each run of the app froze the heap, as it does at start-up
+
+
+@pytest.fixture
+def prompts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The password prompts shown: the user types SECRET, except on `three`, where
+    they give up (Ctrl+C)."""
+    asked: list[str] = []
+    real = settings.get_password
+
+    def prompt(message: str) -> str:
+        asked.append(message)
+        if message.endswith(" on three: "):
+            raise KeyboardInterrupt
+        return SECRET
+
+    def get_password(profile_name: str, username: str, **kwargs: Any) -> str:
+        return real(profile_name, username, env={}, prompt=prompt, interactive=True)
+
+    monkeypatch.setattr(settings, "get_password", get_password)
+    return asked
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
+    runs = Runs()
+    original = SpsApp.run_async
+
+    async def run_async(self: SpsApp, **kwargs: Any) -> str | None:
+        client = self.backend.client
+        runs.seen.append(Run(self.options.profile, self.options.notice,
+                             client.conn.password if client is not None else None))
+        self.call_later(self.exit, runs.switches[len(runs.seen) - 1])
+        return await original(self, headless=True, size=(100, 30))
+
+    monkeypatch.setattr(SpsApp, "run_async", run_async)
+    return runs
+
+
+def write_profiles(url: str) -> None:
+    config_path().write_text(
+        f'[profiles.one]\nurl = "{url}"\nusername = "admin"\n\n'
+        f'[profiles.two]\nurl = "{url}"\nusername = "auditor"\n\n'
+        f'[profiles.three]\nurl = "{url}"\nusername = "auditor"\n\n'
+        '[profiles.nouser]\nurl = "https://sps.invalid"\n', encoding="utf-8")
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+@pytest.mark.parametrize(("target", "why"), [
+    ("nouser", "No user name"),  # the profile cannot be used at all
+    ("three", "cancelled"),  # its password prompt was given up on
+])
+async def test_a_failed_switch_goes_back_without_asking_for_the_password_again(
+        server: BackgroundServer, prompts: list[str], runs: Runs, target: str,
+        why: str) -> None:
+    write_profiles(server.url)
+    runs.switches = [target, None]
+    args = build_parser().parse_args(["--profile", "one"])
+    assert await run_tui(args) == 0
+    assert [p for p in prompts if " on one" in p] == ["Password for admin on one: "]
+    assert [(r.profile, r.password) for r in runs.seen] == [("one", SECRET), ("one", SECRET)]
+    notice = runs.seen[1].notice or ""
+    assert notice.startswith(f"Could not switch to the profile '{target}': ") and why in notice
+    # Kept in memory only: no file the program writes holds it.
+    for path in [config_path(), *(f for d in paths().values() for f in files_under(d))]:
+        assert SECRET.encode() not in path.read_bytes(), path
+
+
+async def test_only_the_password_of_the_profile_in_use_is_kept(
+        server: BackgroundServer, prompts: list[str], runs: Runs) -> None:
+    write_profiles(server.url)
+    runs.switches = ["two", "nouser", "one", None]
+    args = build_parser().parse_args(["--profile", "one"])
+    assert await run_tui(args) == 0
+    assert [r.profile for r in runs.seen] == ["one", "two", "two", "one"]
+    assert runs.seen[2].password == SECRET  # back on `two` with what was typed for it
+    # Once the app was up on `two`, nothing could go back to `one`: its password was let
+    # go, and going there later asks again.
+    assert prompts == ["Password for admin on one: ", "Password for auditor on two: ",
+                       "Password for admin on one: "]
