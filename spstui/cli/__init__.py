@@ -75,9 +75,12 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
 
     def switched() -> None:
         # The app is up on the new profile: the switch can no longer go back, so what
-        # was kept for going back is let go.
-        nonlocal previous, previous_password
+        # was kept for going back is let go, the demo appliance too once it is left.
+        nonlocal previous, previous_password, demo
         previous, previous_password = None, None
+        if demo is not None and not args.demo:
+            demo.stop_soon()
+            demo = None
 
     while True:
         try:

@@ -12,6 +12,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -36,8 +37,22 @@ class DemoProcess:
                 [sys.executable, "-m", "spstui.simulator", str(fd)], pass_fds=(fd,),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=self._log or subprocess.DEVNULL, start_new_session=True)
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     def stop(self) -> None:
+        """Stop the simulator and wait until it has gone; once stopped, this does nothing
+        (whoever started it stops it again on the way out)."""
+        with self._stopping:
+            if not self._stopped:
+                self._stopped = True
+                self._stop()
+
+    def stop_soon(self) -> None:
+        """Stop it from a thread of its own: the caller (the app) goes on meanwhile."""
+        threading.Thread(target=self.stop, name="demo-stop", daemon=True).start()
+
+    def _stop(self) -> None:
         child = self._child
         if child.stdin is not None:
             with contextlib.suppress(OSError):

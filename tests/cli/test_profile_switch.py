@@ -7,6 +7,7 @@ wants it to have been asked for; everything around it is the real command line."
 from __future__ import annotations
 
 import gc
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from spstui import settings
 from spstui.cli import build_parser, run_tui
+from spstui.cli.demo import DemoProcess
 from spstui.settings import config_path, paths
 from spstui.simulator.server import BackgroundServer
 from spstui.tui.app import SpsApp
@@ -31,6 +33,7 @@ class Run:
     profile: str | None
     notice: str | None
     password: str | None
+    demo: bool = False
 
 
 @dataclass
@@ -85,7 +88,8 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
     async def run_async(self: SpsApp, **kwargs: Any) -> str | None:
         client = self.backend.client
         runs.seen.append(Run(self.options.profile, self.options.notice,
-                             client.conn.password if client is not None else None))
+                             client.conn.password if client is not None else None,
+                             self.options.demo))
         self.call_later(self.exit, runs.switches[len(runs.seen) - 1])
         return await original(self, headless=True, size=(100, 30))
 
@@ -137,3 +141,43 @@ async def test_only_the_password_of_the_profile_in_use_is_kept(
     # go, and going there later asks again.
     assert prompts == ["Password for admin on one: ", "Password for auditor on two: ",
                        "Password for admin on one: "]
+
+
+@dataclass
+class FakeDemo:
+    """Stands for the demo appliance's process (a simulator at `url`): notes during
+    which run of the app it was told to stop."""
+
+    url: str
+    runs: Runs
+    stopped_during: list[str | None] = field(default_factory=list)
+
+    def stop_soon(self) -> None:
+        self.stopped_during.append(self.runs.seen[-1].profile)
+
+    def stop(self) -> None:
+        self.stop_soon()
+
+
+async def test_the_demo_stops_once_the_app_is_up_on_another_profile_not_before(
+        server: BackgroundServer, prompts: list[str], runs: Runs) -> None:
+    write_profiles(server.url)
+    with BackgroundServer(make_sim(sessions=50)) as demo_server:
+        demo = FakeDemo(demo_server.url, runs)
+        # A switch that fails goes back to the demo, so it must still run then.
+        runs.switches = ["nouser", "one", None]
+        args = build_parser().parse_args(["--demo"])
+        assert await run_tui(args, demo) == 0  # type: ignore[arg-type]
+    assert [(r.demo, r.profile) for r in runs.seen] == [(True, None), (True, None),
+                                                        (False, "one")]
+    assert (runs.seen[1].notice or "").startswith("Could not switch to the profile 'nouser'")
+    assert demo.stopped_during == ["one"]
+
+
+def test_a_demo_stopped_in_the_background_is_gone_once_its_owner_stops_it_too() -> None:
+    demo = DemoProcess()
+    host, port = demo.url.removeprefix("http://").split(":")
+    demo.stop_soon()  # what the switch does, the app going on meanwhile
+    demo.stop()  # what its owner does on the way out: waits for that stop, no second one
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=5).close()

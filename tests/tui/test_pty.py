@@ -123,3 +123,44 @@ def test_connect_starts_the_app_again_on_another_profile(
             term.wait_for(r"Could not switch to the profile 'broken'")
             term.wait_for(r"1–200 of 200")
             assert term.quits(), "q did not quit the app"
+
+
+def demo_processes(parent: int) -> list[int]:
+    """The demo appliances `parent` runs (its children serving the simulator)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+            if ppid == parent and b"spstui.simulator" in command:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_leaving_the_demo_for_a_profile_stops_the_demo_appliance(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPSTUI_PASSWORD", "admin")
+    with BackgroundServer(make_sim(sessions=300)) as one:
+        config_path().write_text(
+            f'[profiles.one]\nurl = "{one.url}"\nusername = "admin"\n\n'
+            '[profiles.broken]\nurl = "https://sps.invalid"\n', encoding="utf-8")
+        with terminal("--demo") as term:
+            term.wait_for(r"1–500 of [\d,]+")
+            assert demo_processes(term.pid)
+            # A switch that fails goes back to the demo: it is still there to go back to.
+            connect(term, "broken", "https://sps.invalid")
+            term.wait_for(r"Could not switch to the profile 'broken'")
+            term.wait_for(r"1–500 of [\d,]+")
+            assert demo_processes(term.pid)
+            connect(term, "one", one.url)
+            term.wait_for(r"1–300 of 300")
+            deadline = time.monotonic() + 10
+            while demo_processes(term.pid) and time.monotonic() < deadline:
+                term.read(0.1)
+            assert not demo_processes(term.pid), "the demo appliance is still running"
+            assert term.quits(), "q did not quit the app"
