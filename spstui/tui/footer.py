@@ -1,10 +1,11 @@
 """The key footer: the keys that work where you are, on the bottom line.
 
 It shows what Textual's Footer shows (the bindings with `show=True` that are active
-on the screen, disabled ones dimmed, the command palette's key on the right) and
-keys can be clicked. But it is one widget that draws one line: Textual's builds a
-widget per key and builds them all again each time the bindings may have changed
-(each focus move, each page loaded), which took about 75 ms of start-up.
+on the screen, disabled ones dimmed, the command palette's key on the right); keys
+can be clicked, and the one under the mouse is highlighted, its tooltip shown after
+a moment. But it is one widget that draws one line: Textual's builds a widget per
+key and builds them all again each time the bindings may have changed (each focus
+move, each page loaded), which took about 75 ms of start-up.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ class FooterKey(NamedTuple):
     display: str  # as shown, e.g. "]"
     description: str
     enabled: bool
+    tooltip: str = ""  # the binding's, if it has one
 
 
 class KeyFooter(Widget, can_focus=False):
     ALLOW_SELECT = False
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "key-footer--key", "key-footer--description", "key-footer--bar"}
+        "key-footer--key", "key-footer--description", "key-footer--bar", "key-footer--hover"}
     DEFAULT_CSS = """
     KeyFooter {
         dock: bottom;
@@ -45,6 +47,7 @@ class KeyFooter(Widget, can_focus=False):
             background: $footer-description-background;
         }
         & > .key-footer--bar { color: $foreground 20%; }
+        & > .key-footer--hover { background: $block-hover-background; }
     }
     """
 
@@ -52,6 +55,7 @@ class KeyFooter(Widget, can_focus=False):
         super().__init__()
         self._shown: tuple[list[FooterKey], FooterKey | None] = ([], None)
         self._spans: list[tuple[int, int, FooterKey]] = []  # where each key was drawn
+        self.hovered: str | None = None  # the key under the mouse, highlighted
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -73,7 +77,8 @@ class KeyFooter(Widget, can_focus=False):
         keys: dict[str, FooterKey] = {}
         palette: FooterKey | None = None
         for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
-            shown = FooterKey(key, app.get_key_display(binding), binding.description, enabled)
+            shown = FooterKey(key, app.get_key_display(binding), binding.description, enabled,
+                              binding.tooltip)
             if key == palette_key:
                 palette = shown
             elif binding.show and binding.action not in keys:
@@ -102,16 +107,41 @@ class KeyFooter(Widget, can_focus=False):
 
     def _piece(self, shown: FooterKey) -> Text:
         extra = Style(dim=True) if not shown.enabled else Style()
+        if shown.key == self.hovered:  # as Textual's footer does: the key's background
+            extra += Style(bgcolor=self.get_component_rich_style("key-footer--hover").bgcolor)
         return Text.assemble(
             (f" {shown.display} ", self.get_component_rich_style("key-footer--key") + extra),
             (f"{shown.description} ",
              self.get_component_rich_style("key-footer--description") + extra), end="")
 
-    def on_click(self, event: events.Click) -> None:
+    def key_at(self, x: int) -> FooterKey | None:
+        """The key drawn at column `x`, if any."""
         for start, end, shown in self._spans:
-            if start <= event.x < end:
-                if shown.enabled:
-                    self.app.simulate_key(shown.key)
-                else:
-                    self.app.bell()
-                return
+            if start <= x < end:
+                return shown
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        shown = self.key_at(event.x)
+        if shown is not None:
+            if shown.enabled:
+                self.app.simulate_key(shown.key)
+            else:
+                self.app.bell()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self.key_at(event.x))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._hover(None)
+
+    def _hover(self, shown: FooterKey | None) -> None:
+        key = shown.key if shown is not None else None
+        if key == self.hovered:
+            return  # moving within a key repaints nothing
+        self.hovered = key
+        # The screen shows the tooltip of the widget under the mouse, after a moment:
+        # here, the key's (its binding's tooltip, else what it does).
+        self.tooltip = Text(shown.tooltip or shown.description) if shown is not None else None
+        self.styles.pointer = "pointer" if shown is not None else "default"
+        self.refresh()

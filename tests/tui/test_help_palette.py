@@ -164,6 +164,49 @@ async def test_the_footer_follows_focus_and_a_click_on_a_key_runs_it(backend: Ba
             assert len(line) == width and (width < 14 or line.rstrip().endswith("palette"))
 
 
+def footer_backgrounds(app: SpsApp, footer: KeyFooter) -> list[Any]:
+    """The background colour of each column of the footer's line, as drawn."""
+    colours = []
+    for segment in footer.render().render(app.console):
+        colours += [segment.style.bgcolor if segment.style else None] * segment.cell_length
+    return colours
+
+
+async def test_the_footer_highlights_the_key_under_the_mouse_and_shows_its_tooltip(
+        backend: Backend) -> None:
+    from textual.widgets._tooltip import Tooltip
+
+    app = SpsApp(backend, page_size=50)
+    app.TOOLTIP_DELAY = 0.05
+    async with app.run_test(size=SIZE, tooltips=True) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        line = str(footer.render())
+        plain = footer_backgrounds(app, footer)
+        next_page, download = line.index("] Next page"), line.index("d Download")
+
+        await pilot.hover(KeyFooter, offset=(next_page + 3, 0))
+        await pilot.pause(0.2)  # the tooltip shows after a moment
+        lit = footer_backgrounds(app, footer)
+        tooltip = app.screen.query_one(Tooltip)
+        tip = tooltip.display, str(tooltip.render())
+
+        await pilot.hover(KeyFooter, offset=(download, 0))
+        moved = footer_backgrounds(app, footer)
+        await pilot.hover("#sessions")
+        await pilot.pause()
+        left = footer_backgrounds(app, footer)
+
+    # The whole key, " ] Next page ", and nothing else, in one other colour.
+    key = range(next_page - 1, next_page + len("] Next page") + 1)
+    assert [i for i, colour in enumerate(lit) if colour != plain[i]] == list(key)
+    hover = lit[next_page]
+    assert all(lit[i] == hover for i in key)
+    assert tip == (True, "Next page")
+    assert moved[download] == hover and moved[next_page] == plain[next_page]
+    assert left == plain  # the mouse went elsewhere: nothing highlighted
+
+
 @pytest.mark.parametrize("read_only", [False, True])
 async def test_question_mark_on_the_active_view_lists_its_own_keys(
         backend: Backend, read_only: bool) -> None:
