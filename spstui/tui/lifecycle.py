@@ -15,10 +15,13 @@ from textual.dom import DOMNode
 
 @contextmanager
 def unless_gone(node: DOMNode) -> Iterator[None]:
-    """Drop what the block does if `node`'s widgets are gone; a widget that is still
-    all there and finds nothing is a real error, and is raised."""
+    """Drop what the block does if `node`'s widgets are gone or going; a widget that
+    is still all there and finds nothing is a real error, and is raised.
+
+    Quitting takes widgets down from the innermost out, so `node` can still be there,
+    children and all, when the table deep inside it is already gone."""
     try:
         yield
     except NoMatches:
-        if node.is_attached and node.children:
+        if node.is_attached and node.app.is_running and node.children:
             raise

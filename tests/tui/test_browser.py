@@ -9,6 +9,7 @@ import httpx
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from spstui.api.client import Connection, SpsClient
@@ -19,6 +20,7 @@ from spstui.simulator import Fault, Simulator
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.detail import DetailPane
+from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import wrap_cells
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_table import SessionTable
@@ -326,6 +328,22 @@ async def test_details_arriving_as_the_app_quits_are_dropped_quietly(backend: Ba
         await pane.remove_children()  # ...once quitting has taken the tables down
         await app.workers.wait_for_complete()  # WorkerFailed here if it were not
         assert app.is_running and not pane.children
+
+
+async def test_a_table_missing_while_the_app_runs_is_an_error_but_not_once_it_quits(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        with pytest.raises(NoMatches), unless_gone(pane):
+            pane.query_one("#no-such-table")
+        # Quitting takes the innermost widgets first: the pane still has its children.
+        with monkeypatch.context() as quitting:
+            quitting.setattr(SpsApp, "is_running", property(lambda _: False))
+            with unless_gone(pane):
+                pane.query_one("#no-such-table")
+        assert pane.children
 
 
 async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
