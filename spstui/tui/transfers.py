@@ -57,6 +57,12 @@ def human_size(n: int) -> str:
     return f"{size:,.1f} {unit}"
 
 
+def _sentence(label: str) -> str:
+    """A job's label to open a sentence: `str.capitalize` would lower-case the rest,
+    and session keys (part of the label) are case-sensitive."""
+    return label[:1].upper() + label[1:]
+
+
 @dataclass(eq=False)
 class Job:
     kind: Literal["download", "follow", "export"]
@@ -283,9 +289,9 @@ class Transfers(VerticalScroll, can_focus=False):
         except NoAuditTrail as err:
             self._tell(str(err), "warning")
         except SpsError as err:
-            self._tell(f"{job.label.capitalize()} failed: {err}", "error")
+            self._tell(f"{_sentence(job.label)} failed: {err}", "error")
         except OSError as err:  # the local disk: full, read-only, permissions
-            self._tell(f"{job.label.capitalize()} failed: {err.strerror or err} "
+            self._tell(f"{_sentence(job.label)} failed: {err.strerror or err} "
                        f"({err.filename or 'file'}).", "error")
         finally:
             self._drop(job)

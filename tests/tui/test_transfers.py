@@ -177,6 +177,9 @@ async def test_dropped_download_leaves_no_file_and_says_why(
     assert list(folder.iterdir()) == []
     [error] = app.said(key, severity="error")
     assert "failed" in error and ("interrupted" in error or "stopped at" in error)
+    # The file name keeps the key's case (keys are case-sensitive).
+    name = trails.safe_filename(key, "zat")
+    assert name != name.lower() and error.startswith(f"Download {name} failed")
 
 
 async def test_cancelled_download_leaves_no_partial_file(
