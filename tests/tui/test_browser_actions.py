@@ -10,6 +10,7 @@ import httpx
 import pytest
 from textual.widgets import Static
 
+from spstui.api import trails
 from spstui.api.client import Connection, SpsClient
 from spstui.backend import Backend
 from spstui.cache import CacheStore
@@ -413,3 +414,27 @@ async def test_clicking_a_column_header_sorts_on_it(backend: Backend) -> None:
         sort_status = status(app)
     assert "sort: protocol ▲" in sort_status
     assert protocols == sorted(protocols)
+
+
+async def test_a_batch_download_skips_the_marked_sessions_that_were_not_recorded(
+        served_backend: Backend, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    app = SpsApp(served_backend, options=AppOptions(page_size=50, download_dir=folder))
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = browser(app)
+        rows = screen.rows
+        unrecorded = next(i for i, k in enumerate(screen.keys)
+                          if rows[k].index_status == "NO_TRAIL")
+        recorded = next(i for i, k in enumerate(screen.keys) if not rows[k].active
+                        and rows[k].index_status == "INDEXED")
+        for row in (unrecorded, recorded):
+            screen.table.move_cursor(row=row)
+            await pilot.press("space")
+        screen.table.move_cursor(row=recorded)  # the cursor is on the recorded one
+        await pilot.press("d")
+        await settle(pilot, app)
+    skipped, fetched = screen.keys[unrecorded], screen.keys[recorded]
+    assert f"{skipped} has no audit trail: it was not recorded." in notes
+    assert [p.name for p in folder.iterdir()] == [trails.safe_filename(fetched, "zat")]
