@@ -389,7 +389,7 @@ class TransfersSummary(Static):
         jobs = transfers.jobs if transfers is not None else []
         self.set_class(bool(jobs), "-busy")
         if jobs:
-            self.update(literal(" · ".join(f"{job.kind} {job.label}: {job.amount()}"
+            self.update(literal(" · ".join(f"{job.label}: {job.amount()}"
                                            for job in jobs) + "   (ctrl+x cancels)"))
 
 

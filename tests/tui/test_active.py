@@ -400,7 +400,7 @@ async def test_f_follows_the_highlighted_active_session(
     assert key is not None and following == 1
     assert any(name.endswith(".live.srs") for name in written), written
     # The progress shows on the active view too, not only on the browser under it.
-    assert summary_shown[0] and summary_shown[1].startswith("follow ")
+    assert summary_shown[0] and summary_shown[1].startswith("follow svc-")  # said once
 
 
 async def test_the_palette_opens_the_settings_from_the_active_view(backend: Backend) -> None:
