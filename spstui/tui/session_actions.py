@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -30,14 +30,24 @@ SESSION_BINDINGS: list[BindingType] = [
     Binding("f", "follow", "Follow", id="session.follow"),
     Binding("x", "terminate", "Terminate", id="session.terminate"),
     Binding("y", "copy_key", "Copy key", show=False, id="session.copy-key"),
+    Binding("enter", "open_details", "Details", show=False, key_display="enter",
+            id="session.details"),
     Binding("ctrl+x", "cancel_transfers", "Cancel transfers", show=False,
             id="session.cancel-transfers"),
 ]
 CHANGES_APPLIANCE = frozenset({"terminate"})
+# Below this many columns (an 80-column SSH window) the table and the details take
+# turns on the whole width: side by side, neither would show enough to read.
+NARROW_WIDTH = 100
 
 
 class SessionActions(Screen[Any]):
     BINDINGS: ClassVar[list[BindingType]] = SESSION_BINDINGS
+
+    DEFAULT_CSS = """
+    SessionActions.-narrow DetailPane { display: none; }
+    SessionActions.-narrow.zoomed DetailPane { display: block; width: 1fr; }
+    """
 
     # -- what the screen provides -------------------------------------------------------
 
@@ -80,6 +90,12 @@ class SessionActions(Screen[Any]):
 
     def action_zoom(self) -> None:
         self.toggle_class("zoomed")  # the screen's CSS gives the details the width
+
+    def action_open_details(self) -> None:
+        self.add_class("zoomed")  # escape (or z) goes back to the table
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def action_tab(self, n: int) -> None:
         self.query_one(DetailPane).show_tab(n)

@@ -333,6 +333,19 @@ async def test_escape_unzooms_then_leaves_the_view(backend: Backend) -> None:
     assert zoomed and unzoomed and left
 
 
+async def test_in_an_80_column_terminal_the_active_list_has_the_width(backend: Backend) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_active(pilot)
+        pane = screen.query_one(DetailPane)
+        listed = (table_of(screen).size.width, pane.display)
+        await pilot.press("enter")
+        await pilot.pause()
+        details = (pane.display, pane.size.width, table_of(screen).display)
+    assert listed == (80, False)
+    assert details[0] and details[1] >= 78 and not details[2]
+
+
 def test_active_view_snapshot(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
     client = SpsClient(Connection("https://sps.test", "admin", "admin"),
                        transport=httpx.ASGITransport(app=sim.app))

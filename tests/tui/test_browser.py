@@ -279,6 +279,42 @@ async def test_z_gives_the_detail_pane_the_whole_width_and_escape_gives_it_back(
     assert back == beside and table_shown_back
 
 
+async def test_enter_opens_the_details_of_the_highlighted_session(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("j", "enter")
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        title = str(pane.query_one("#detail-title", Static).render())
+        row = screen_of(app).current_row()
+        opened = pane.size.width
+    assert row is not None and row.name and row.name in title
+    assert opened >= SIZE[0] - 2
+
+
+async def test_in_an_80_column_terminal_table_and_details_take_turns(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        table = app.screen.query_one("#sessions", SessionTable)
+        first = (table.size.width, pane.display)
+        await pilot.press("enter")
+        await pilot.pause()
+        details = (pane.size.width, table.display)
+        await pilot.press("escape")
+        await pilot.pause()
+        back = (table.size.width, pane.display)
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        wide = (table.display, pane.display)
+    assert first == (80, False)  # the table has the whole width
+    assert details[0] >= 78 and details[1] is False
+    assert back == first
+    assert wide == (True, True)  # side by side again once there is room
+
+
 async def test_an_answer_the_client_cannot_read_is_reported_not_crashed() -> None:
     def appliance(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/authentication":
