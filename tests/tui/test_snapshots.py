@@ -62,6 +62,11 @@ def test_events_tab(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
     assert snap_compare(demo_app(sim, tmp_path), terminal_size=SIZE, run_before=events)
 
 
+def test_browser_in_an_80_column_terminal(snap_compare: Any, sim: Simulator,
+                                          tmp_path: Path) -> None:
+    assert snap_compare(demo_app(sim, tmp_path), terminal_size=(80, 24), run_before=loaded)
+
+
 # -- dialogs over the browser ----------------------------------------------------------
 
 
