@@ -5,6 +5,7 @@ is long, so every refresh here is triggered by the test (as the timer would)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from spstui.simulator import Simulator
 from spstui.simulator import events as sim_events
 from spstui.simulator.app import Fault
 from spstui.tui import app as app_module
-from spstui.tui.active import ActiveScreen
+from spstui.tui.active import ActiveScreen, Snapshot
 from spstui.tui.app import SpsApp
 from spstui.tui.detail import DetailPane
 from spstui.tui.options import AppOptions
@@ -240,6 +241,38 @@ async def test_a_refresh_answered_as_the_app_quits_is_dropped_quietly(
         await screen.remove_children()  # ...once quitting has taken the table down
         await app.workers.wait_for_complete()  # WorkerFailed here if it were not
         assert worker.error is None and not screen.children
+
+
+async def test_a_refresh_answered_as_the_view_closes_changes_nothing(
+        backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, options=AppOptions(page_size=100, refresh_interval=600.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("a")
+        screen = await open_active(pilot)
+        answer = asyncio.Event()
+        fetch = screen.fetch_snapshot
+
+        async def held() -> Snapshot:
+            snapshot = await fetch()
+            await answer.wait()
+            return snapshot
+
+        screen.fetch_snapshot = held  # type: ignore[method-assign]
+        worker = screen.refresh_sessions()
+        await pilot.pause()
+        table = table_of(screen)
+        app.pop_screen()
+        for _ in range(10_000):  # the answer lands once the table is gone, the view not yet
+            if not table.is_attached:
+                break
+            await asyncio.sleep(0)
+        answer.set()
+        await app.workers.wait_for_complete()  # WorkerFailed here if it were not
+        await pilot.pause()
+        back = type(app.screen).__name__
+    assert not table.is_attached and back == "BrowserScreen"
+    assert worker.error is None or isinstance(worker.error, asyncio.CancelledError)
 
 
 def growing_session(sim: Simulator, keys: list[str]) -> str:
