@@ -68,6 +68,8 @@ class KeyFooter(Widget, can_focus=False):
         shown = self.keys()
         if shown != self._shown:  # a focus move that changes nothing repaints nothing
             self._shown = shown
+            # The keys moved under the mouse: its next move says which one it is on.
+            self._hover(None)
             self.refresh()
 
     def keys(self) -> tuple[list[FooterKey], FooterKey | None]:

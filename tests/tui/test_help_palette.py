@@ -193,6 +193,11 @@ async def test_the_footer_highlights_the_key_under_the_mouse_and_shows_its_toolt
 
         await pilot.hover(KeyFooter, offset=(download, 0))
         moved = footer_backgrounds(app, footer)
+        app.screen.query_one("#q").focus()  # other keys now: none is under the mouse yet
+        await pilot.pause()
+        refocused = footer.hovered, footer.tooltip
+        app.screen.query_one("#sessions").focus()
+        await pilot.pause()
         await pilot.hover("#sessions")
         await pilot.pause()
         left = footer_backgrounds(app, footer)
@@ -204,6 +209,7 @@ async def test_the_footer_highlights_the_key_under_the_mouse_and_shows_its_toolt
     assert all(lit[i] == hover for i in key)
     assert tip == (True, "Next page")
     assert moved[download] == hover and moved[next_page] == plain[next_page]
+    assert refocused == (None, None)
     assert left == plain  # the mouse went elsewhere: nothing highlighted
 
 
