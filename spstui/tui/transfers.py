@@ -247,7 +247,10 @@ class Transfers(VerticalScroll, can_focus=False):
         async def body() -> tuple[str, Path]:
             self._begin(job)
             session = await sessions.get_session(client, key)
-            if trails.not_recorded(session.body.recording.index_status):
+            recording = session.body.recording
+            # Both signs, as the status is documented per channel: no trail element
+            # and the "no trail" status. Either alone, the appliance is asked.
+            if not recording.has_trail and trails.not_recorded(recording.index_status):
                 raise NoAuditTrail(trails.no_trail_notice([key]))  # no 404 to show
             tick = self._ticker(job)
             if not session.body.active:

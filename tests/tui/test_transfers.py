@@ -296,6 +296,22 @@ async def test_follow_of_a_session_that_was_not_recorded_says_so_without_a_404(
     assert not folder.exists() or not any(folder.iterdir())
 
 
+async def test_follow_goes_ahead_when_only_the_status_says_no_trail(
+        sim: Simulator, client: SpsClient, folder: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The status is documented per channel; the trail element is there: ask for it.
+    now = sim.now()
+    key = next(sim.store.key(s) for s in sim.store.visible(now)
+               if s.has_trail and not sim.store.is_active(s, now))
+    monkeypatch.setattr(sim.store, "index_status", lambda s, t: "NO_TRAIL")
+    app = make_app(client, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.transfers.start_follow(key)
+        await settle(pilot, app)
+    assert not app.said("no audit trail")
+    assert [p.name for p in folder.iterdir()] == [trails.safe_filename(key, "srs")]
+
+
 async def test_download_without_a_row_to_go_by_still_shows_the_appliances_404(
         sim: Simulator, client: SpsClient, folder: Path) -> None:
     key = unrecorded_key(sim)
