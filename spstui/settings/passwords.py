@@ -4,10 +4,13 @@ Nothing here logs or prints a password, and error messages never contain one."""
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from spstui.settings.models import SettingsError
@@ -52,7 +55,8 @@ def get_password(profile_name: str, username: str, *, env: Mapping[str, str] = o
         interactive = sys.stdin is not None and sys.stdin.isatty()
     if interactive and prompt is not None:
         try:
-            typed = prompt(f"Password for {username} on {profile_name}: ")
+            with _interruptible():
+                typed = prompt(f"Password for {username} on {profile_name}: ")
         except EOFError:
             typed = ""
         if typed:
@@ -62,6 +66,25 @@ def get_password(profile_name: str, username: str, *, env: Mapping[str, str] = o
         f"No password for {username} on {profile_name}, and no terminal to ask on: set "
         f"{PASSWORD_ENV}, or store one in the system keyring with spstui "
         "(or run spstui in a terminal to be asked).")
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl+C raises KeyboardInterrupt at once while the prompt waits.
+
+    The prompt blocks the event loop it is called from, and asyncio's own SIGINT handler
+    only asks the main task to stop: the prompt would go on reading, and a second Ctrl+C
+    would end the whole program instead of giving up on this one password."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; elsewhere Ctrl+C is not ours
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        # None: a handler not set from Python, which cannot be put back from here.
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def store_password(profile_name: str, username: str, password: str) -> None:

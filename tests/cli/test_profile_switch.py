@@ -7,6 +7,7 @@ wants it to have been asked for; everything around it is the real command line."
 from __future__ import annotations
 
 import gc
+import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -181,3 +182,25 @@ def test_a_demo_stopped_in_the_background_is_gone_once_its_owner_stops_it_too() 
     demo.stop()  # what its owner does on the way out: waits for that stop, no second one
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=5).close()
+
+
+def test_the_password_prompt_takes_ctrl_c_itself_and_gives_it_back_after() -> None:
+    """While it waits, Ctrl+C raises at once (asyncio's handler would only ask the main
+    task to stop, the prompt reading on); afterwards the handler before it is back."""
+    def before(signum: int, frame: object) -> None:
+        pass
+
+    during: list[object] = []
+
+    def prompt(message: str) -> str:
+        during.append(signal.getsignal(signal.SIGINT))
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, before)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            settings.get_password("one", "admin", env={}, prompt=prompt, interactive=True)
+        assert during == [signal.default_int_handler]
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -74,6 +74,19 @@ class Terminal:
         self.pid = 0
         return True
 
+    def exit_status(self, timeout: float = 10) -> int | None:
+        """Its exit code once it has ended by itself (None: still running), read to the end
+        meanwhile."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read(0.1)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.pid = 0
+                self.read(0.1)
+                return os.waitstatus_to_exitcode(status)
+        return None
+
     def close(self) -> None:
         if self.pid:
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
@@ -164,3 +177,38 @@ def test_leaving_the_demo_for_a_profile_stops_the_demo_appliance(
                 term.read(0.1)
             assert not demo_processes(term.pid), "the demo appliance is still running"
             assert term.quits(), "q did not quit the app"
+
+
+def typed_passwords_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No password in the environment or a keyring: the child can only ask for it."""
+    monkeypatch.delenv("SPSTUI_PASSWORD", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+def test_ctrl_c_at_the_password_prompt_of_a_switch_goes_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    typed_passwords_only(monkeypatch)
+    with BackgroundServer(make_sim(sessions=300)) as one:
+        config_path().write_text(f'[profiles.one]\nurl = "{one.url}"\nusername = "admin"\n',
+                                 encoding="utf-8")
+        with terminal("--demo") as term:
+            term.wait_for(r"1–500 of [\d,]+")
+            connect(term, "one", one.url)
+            term.wait_for(r"Password for admin on one: ")
+            term.type(b"\x03")  # once: the user gives up on this profile, not on the app
+            term.wait_for(r"Could not switch to the profile 'one': cancelled", timeout=20)
+            term.wait_for(r"1–500 of [\d,]+")
+            assert term.quits(), "q did not quit the app"
+
+
+def test_ctrl_c_at_the_first_password_prompt_ends_the_program(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    typed_passwords_only(monkeypatch)
+    config_path().write_text('[profiles.one]\nurl = "https://sps.invalid"\nusername = "admin"\n',
+                             encoding="utf-8")
+    with terminal("--profile", "one") as term:
+        term.wait_for(r"Password for admin on one: ")
+        term.type(b"\x03")  # nothing to go back to: the program ends, as it always did
+        assert term.exit_status() == 130, "one Ctrl+C did not end it"
+        said = term.text()
+        assert "spstui: interrupted" in said and "Traceback" not in said, said
