@@ -67,14 +67,16 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
 
     Asked for another profile (the palette's "Connect"), it starts again on that one;
     if that one cannot be opened, on the one before, saying why (with the password
-    that one was given: the user is not asked for it again)."""
+    that one logged in with: the user is not asked for it again; one the appliance
+    refused is asked for again)."""
     notice: str | None = None
     previous: argparse.Namespace | None = None
-    password = RememberedPassword()  # what the run on `args` logged in with
+    password = RememberedPassword()  # what the run on `args` was given, if it logged in
     previous_password: RememberedPassword | None = None
 
     def switched() -> None:
-        # The app is up on the new profile: the switch can no longer go back, so what
+        # The app is up on the new profile (past connecting; its login comes after, and
+        # a refused one is the app's to show): the switch can no longer go back, so what
         # was kept for going back is let go, the demo appliance too once it is left.
         nonlocal previous, previous_password, demo
         previous, previous_password = None, None
@@ -84,7 +86,7 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
 
     while True:
         try:
-            switch_to = await _run_app(args, demo, notice, password, on_running=switched)
+            switch_to = await _run_app(args, demo, notice, password, on_app_up=switched)
         except (ConnectError, SpsError, KeyboardInterrupt) as err:
             if previous is None:
                 raise
@@ -109,9 +111,10 @@ async def run_tui(args: argparse.Namespace, demo: DemoProcess | None = None) -> 
 
 async def _run_app(args: argparse.Namespace, demo: DemoProcess | None, notice: str | None,
                    remembered: RememberedPassword | None = None,
-                   on_running: Callable[[], object] | None = None) -> str | None:
+                   on_app_up: Callable[[], object] | None = None) -> str | None:
     """One run of the app; returns the profile it asked to start again on, if any.
-    `on_running` is called once the app is up."""
+    `on_app_up` is called once the app is up: past connecting (and any password
+    prompt), not necessarily logged in."""
     import asyncio
     import importlib
 
@@ -146,8 +149,8 @@ async def _run_app(args: argparse.Namespace, demo: DemoProcess | None, notice: s
         if args.read_only:
             subtitle += " · read-only"
         app = SpsApp(backend, subtitle=subtitle, options=options)
-        if on_running is not None:
-            app.call_later(on_running)  # its first message, handled once it is up
+        if on_app_up is not None:
+            app.call_later(on_app_up)  # its first message, handled once it is up
         return await app.run_async()
 
 

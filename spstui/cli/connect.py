@@ -25,7 +25,10 @@ class ConnectError(Exception):
 class RememberedPassword:
     """The password one run of the app logged in with, so that going back to that run
     (a profile switch that failed) does not ask for it again. In memory only: never
-    written anywhere, and its holder drops it as soon as it cannot be needed."""
+    written anywhere, and its holder drops it as soon as it cannot be needed.
+
+    Kept while the run is on, and after it only if the appliance took it (see
+    `open_client`): a wrong one is asked for again, not sent again."""
 
     account: tuple[str, str] | None = None  # (keyring name, user name)
     password: str | None = field(default=None, repr=False)
@@ -35,6 +38,15 @@ class RememberedPassword:
 
     def keep(self, account: tuple[str, str], password: str) -> None:
         self.account, self.password = account, password
+
+    def forget(self) -> None:
+        self.account, self.password = None, None
+
+
+def logged_in(client: SpsClient) -> bool:
+    """Whether the appliance has taken the client's credentials: it answers a login
+    with its session cookie, and a refused one without."""
+    return any(cookie.name == "session_id" for cookie in client.http.cookies.jar)
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -83,7 +95,8 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False,
     and the app it runs in a process of its own on a loopback port instead, as
     in-process responses are buffered (and the app starts sooner beside it).
     A `demo` already started is used (and left to its owner to stop). A password in
-    `remembered` for this profile is used instead of asking; one asked for is kept there.
+    `remembered` for this profile is used instead of asking; one asked for is kept there,
+    and stays there only if the appliance took it.
     """
     if args.demo:
         if streaming or demo is not None:
@@ -108,7 +121,13 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False,
 
     conn = resolve_connection(args, remembered)
     async with SpsClient(conn, warn=warn) as client:
-        yield client
+        try:
+            yield client
+        finally:
+            # The app logs in once it is up, so a wrong password is only known now (or
+            # never tried, the run ended first): going back to this profile asks again.
+            if remembered is not None and not logged_in(client):
+                remembered.forget()
 
 
 def resolve_profile(args: argparse.Namespace) -> ResolvedProfile:

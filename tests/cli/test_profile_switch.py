@@ -1,11 +1,13 @@
 """Starting the app again on another profile (the palette's "Connect: <profile>"), and
 going back to the profile in use when the other one cannot be opened.
 
-The app itself runs headless here and ends as soon as it is up, with whatever the test
-wants it to have been asked for; everything around it is the real command line."""
+The app itself runs headless here and ends as soon as it is up and has logged in (or
+been refused), with whatever the test wants it to have been asked for; everything around
+it is the real command line."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import signal
 import socket
@@ -19,6 +21,7 @@ import keyring.backends.null
 import pytest
 
 from spstui import settings
+from spstui.api.errors import AuthenticationFailed
 from spstui.cli import build_parser, run_tui
 from spstui.cli.demo import DemoProcess
 from spstui.settings import config_path, paths
@@ -88,6 +91,10 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
 
     async def run_async(self: SpsApp, **kwargs: Any) -> str | None:
         client = self.backend.client
+        if client is not None:
+            # As the app's first page does: log in, and show a refusal if there is one.
+            with contextlib.suppress(AuthenticationFailed):
+                await client.login()
         runs.seen.append(Run(self.options.profile, self.options.notice,
                              client.conn.password if client is not None else None,
                              self.options.demo))
@@ -99,9 +106,10 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
 
 
 def write_profiles(url: str) -> None:
+    # The appliance knows admin only: `three`'s auditor would be refused.
     config_path().write_text(
         f'[profiles.one]\nurl = "{url}"\nusername = "admin"\n\n'
-        f'[profiles.two]\nurl = "{url}"\nusername = "auditor"\n\n'
+        f'[profiles.two]\nurl = "{url}"\nusername = "admin"\n\n'
         f'[profiles.three]\nurl = "{url}"\nusername = "auditor"\n\n'
         '[profiles.nouser]\nurl = "https://sps.invalid"\n', encoding="utf-8")
 
@@ -140,8 +148,33 @@ async def test_only_the_password_of_the_profile_in_use_is_kept(
     assert runs.seen[2].password == SECRET  # back on `two` with what was typed for it
     # Once the app was up on `two`, nothing could go back to `one`: its password was let
     # go, and going there later asks again.
-    assert prompts == ["Password for admin on one: ", "Password for auditor on two: ",
+    assert prompts == ["Password for admin on one: ", "Password for admin on two: ",
                        "Password for admin on one: "]
+
+
+async def test_a_password_the_appliance_refused_is_asked_for_again_on_going_back(
+        server: BackgroundServer, monkeypatch: pytest.MonkeyPatch, runs: Runs) -> None:
+    write_profiles(server.url)
+    typed = ["mistyped", SECRET]
+    asked: list[str] = []
+    real = settings.get_password
+
+    def prompt(message: str) -> str:
+        asked.append(message)
+        return typed.pop(0)
+
+    def get_password(profile_name: str, username: str, **kwargs: Any) -> str:
+        return real(profile_name, username, env={}, prompt=prompt, interactive=True)
+
+    monkeypatch.setattr(settings, "get_password", get_password)
+    runs.switches = ["nouser", None]
+    args = build_parser().parse_args(["--profile", "one"])
+    assert await run_tui(args) == 0
+    # Back on `one` after the failed switch: asked again, not sent the refused one again.
+    assert asked == ["Password for admin on one: "] * 2
+    assert [(r.profile, r.password) for r in runs.seen] == [("one", "mistyped"),
+                                                            ("one", SECRET)]
+    assert (runs.seen[1].notice or "").startswith("Could not switch to the profile 'nouser'")
 
 
 @dataclass
