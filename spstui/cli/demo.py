@@ -45,8 +45,9 @@ class DemoProcess:
         (whoever started it stops it again on the way out)."""
         with self._stopping:
             if not self._stopped:
-                self._stopped = True
                 self._stop()
+                # Only now: a stop that was interrupted is done again by the next one.
+                self._stopped = True
 
     def stop_soon(self) -> None:
         """Stop it from a thread of its own: the caller (the app) goes on meanwhile."""
@@ -54,15 +55,19 @@ class DemoProcess:
 
     def _stop(self) -> None:
         child = self._child
-        if child.stdin is not None:
-            with contextlib.suppress(OSError):
-                child.stdin.close()
-        child.terminate()  # nothing of it needs saving
         try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            if child.stdin is not None:
+                with contextlib.suppress(OSError):
+                    child.stdin.close()
+            child.terminate()  # nothing of it needs saving
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
+        finally:
+            # Not gone in time, or the wait was interrupted (Ctrl+C): in a session of its
+            # own, nothing else would ever end it.
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         if self._log is not None:
             self._log.close()
 

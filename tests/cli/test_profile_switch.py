@@ -11,7 +11,7 @@ import contextlib
 import gc
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +215,67 @@ def test_a_demo_stopped_in_the_background_is_gone_once_its_owner_stops_it_too() 
     demo.stop()  # what its owner does on the way out: waits for that stop, no second one
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=5).close()
+
+
+@pytest.fixture
+def demo_process() -> Iterator[DemoProcess]:
+    demo = DemoProcess()
+    child = demo._child
+    yield demo
+    child.kill()  # whatever the test did to its stop
+    child.wait()
+
+
+def serves(demo: DemoProcess) -> bool:
+    """Whether the demo appliance is still there (its port takes connections)."""
+    host, port = demo.url.removeprefix("http://").split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except ConnectionRefusedError:
+        return False
+    return True
+
+
+def interrupted(times: int, then: Callable[..., Any]) -> Callable[..., Any]:
+    """`then`, except that its first `times` calls are cut short by a Ctrl+C."""
+    calls = 0
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls <= times:
+            raise KeyboardInterrupt
+        return then(*args, **kwargs)
+    return call
+
+
+def slow_to_end(monkeypatch: pytest.MonkeyPatch, demo: DemoProcess) -> None:
+    """The simulator does not end on being asked (it is busy, or serving a stream)."""
+    monkeypatch.setattr(demo._child, "terminate", lambda: None)
+
+
+def test_a_demo_whose_stop_is_interrupted_is_not_left_running(
+        demo_process: DemoProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow_to_end(monkeypatch, demo_process)
+    monkeypatch.setattr(demo_process._child, "wait", interrupted(1, demo_process._child.wait))
+    with pytest.raises(KeyboardInterrupt):
+        demo_process.stop()  # Ctrl+C while it waits for the simulator to end
+    assert not serves(demo_process), "the demo appliance was left running on its own"
+
+
+def test_a_stop_cut_short_before_the_demo_ended_is_done_by_the_next_one(
+        demo_process: DemoProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow_to_end(monkeypatch, demo_process)
+    child = demo_process._child
+    monkeypatch.setattr(child, "wait", interrupted(1, child.wait))
+    monkeypatch.setattr(child, "kill", interrupted(1, child.kill))
+    with pytest.raises(KeyboardInterrupt):
+        demo_process.stop()  # Ctrl+C while waiting, and again before it was killed
+    assert serves(demo_process)
+    monkeypatch.undo()
+    demo_process.stop()  # its owner's, on the way out
+    assert not serves(demo_process), "the demo appliance was left running on its own"
+    assert child.returncode is not None
 
 
 def test_the_password_prompt_takes_ctrl_c_itself_and_gives_it_back_after() -> None:
