@@ -193,6 +193,29 @@ async def test_tab_moves_on_when_there_is_nothing_to_complete() -> None:
         assert app.focused is not None and app.focused.id == "start"
 
 
+def burst(app: SpsApp, text: str) -> None:
+    """Keys as a slow SSH link delivers them: all in one read, handed to the app before
+    any of them is handled (pilot.press waits between keys)."""
+    for char in text:
+        key = "tab" if char == "\t" else char
+        app.post_message(events.Key(key, None if key == "tab" else char))
+
+
+async def test_keys_typed_after_a_tab_in_one_burst_land_in_the_next_field() -> None:
+    async with running() as (app, pilot, _):
+        burst(app, "protocol:ssh\t-24h\t\tsudo")
+        await settle(app, pilot)
+        typed = value(app, "#q"), value(app, "#start"), value(app, "#end"), \
+            value(app, "#content")
+        burst(app, "x\t")  # on, and back at once with shift+tab
+        app.post_message(events.Key("shift+tab", None))
+        burst(app, "y")
+        await settle(app, pilot)
+        back = app.focused.id if app.focused else None, value(app, "#content")
+    assert typed == ("protocol:ssh", "-24h", "", "sudo")
+    assert back == ("content", "y")  # focused by Tab, its text selected: "y" replaced it
+
+
 def test_candidates_list_the_fields_and_the_known_values() -> None:
     fields = candidates("verdict:deny OR s")
     assert fields is not None and fields.label == "fields"
