@@ -95,6 +95,7 @@ class SpsClient:
         self._sleep = sleep
         self._login: asyncio.Future[None] | None = None  # the login under way, if one is
         self._logged_in = False
+        self._accepted: bool | None = None  # the last login's answer (None: not tried)
         self._search_identity: dict[str, str] | None = None
         self.http = httpx.AsyncClient(
             base_url=conn.url.rstrip("/"),
@@ -158,10 +159,17 @@ class SpsClient:
             response = await self._send("GET", "/api/authentication",
                                         auth=(self.conn.username, self.conn.password))
         if response.status_code == 401:
+            self._accepted = False
             raise self._error(response, login=True)
         if response.status_code >= 400:
             raise self._error(response)
-        self._logged_in = True
+        self._logged_in = self._accepted = True
+
+    @property
+    def credentials_accepted(self) -> bool | None:
+        """Whether the appliance took the credentials at the last login: True, False
+        (refused), or None (no login has been answered yet)."""
+        return self._accepted
 
     # -- requests -----------------------------------------------------------------------
 

@@ -43,12 +43,6 @@ class RememberedPassword:
         self.account, self.password = None, None
 
 
-def logged_in(client: SpsClient) -> bool:
-    """Whether the appliance has taken the client's credentials: it answers a login
-    with its session cookie, and a refused one without."""
-    return any(cookie.name == "session_id" for cookie in client.http.cookies.jar)
-
-
 def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     """The options every command takes. Sub-commands suppress their defaults so an
     option given before the command name is not reset after it."""
@@ -126,7 +120,7 @@ async def open_client(args: argparse.Namespace, *, streaming: bool = False,
         finally:
             # The app logs in once it is up, so a wrong password is only known now (or
             # never tried, the run ended first): going back to this profile asks again.
-            if remembered is not None and not logged_in(client):
+            if remembered is not None and not client.credentials_accepted:
                 remembered.forget()
 
 

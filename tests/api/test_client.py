@@ -80,6 +80,16 @@ async def test_wrong_password_is_a_clear_authentication_error(sim: Simulator) ->
     assert info.value.status == 401 and info.value.code == "AuthenticationFailure"
 
 
+async def test_the_client_says_whether_its_credentials_were_taken(sim: Simulator) -> None:
+    async with in_process(sim, password="nope") as refused, in_process(sim) as taken:
+        before = refused.credentials_accepted, taken.credentials_accepted
+        with pytest.raises(AuthenticationFailed):
+            await refused.get_json("/api/audit/sessions")
+        await taken.get_json("/api/audit/sessions")
+        after = refused.credentials_accepted, taken.credentials_accepted
+    assert before == (None, None) and after == (False, True)
+
+
 async def test_gets_are_retried_with_growing_backoff_on_503(sim: Simulator) -> None:
     sim.faults.append(Fault(path="/api/audit/sessions", method="GET", status=503, times=2))
     sleeps = Sleeps()
