@@ -260,7 +260,16 @@ class RowTable(ScrollView, can_focus=True):
             self._lines.clear()
             self._changed_layout()
         else:
-            self.refresh_row(self._index[key])
+            self.refresh_cell(self._index[key], index)
+
+    def refresh_cell(self, row: int, column: int) -> None:
+        """Repaint one cell, if it is on screen: a refresh that changes one column of
+        every row then repaints (and sends to the terminal) that column only."""
+        y = row - self.scroll_offset.y + 1
+        start, end = self._column_span(column)
+        x = start - self.scroll_offset.x
+        if 0 < y < self.size.height and x < self.size.width and x + end - start > 0:
+            self.refresh(Region(x, y, end - start, 1))
 
     def refresh_row(self, index: int) -> None:
         """Repaint one row's line, if it is on screen."""

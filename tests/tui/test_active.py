@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from textual import events
+from textual.geometry import Region
 from textual.widgets import Input, Static
 
 from spstui.api.client import Connection, SpsClient
@@ -241,6 +242,31 @@ async def test_a_refresh_answered_as_the_app_quits_is_dropped_quietly(
         await screen.remove_children()  # ...once quitting has taken the table down
         await app.workers.wait_for_complete()  # WorkerFailed here if it were not
         assert worker.error is None and not screen.children
+
+
+async def test_a_refresh_repaints_only_the_cells_that_changed(
+        backend: Backend, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        table = table_of(screen)
+        repainted: list[Region] = []
+        repaint = RowTable.refresh
+
+        def noting(self: RowTable, *regions: Region, **kwargs: Any) -> Any:
+            if self is table:
+                repainted.extend(regions)
+            return repaint(self, *regions, **kwargs)
+
+        monkeypatch.setattr(RowTable, "refresh", noting)
+        sim.clock.advance(1)  # one second on: the running sessions' durations change
+        screen.apply_snapshot(await screen.fetch_snapshot())
+        index = table.get_column_index("time")
+        start = sum(c.width + 2 for c in table.columns[:index])  # a space each side
+        span = {(r.x, r.width, r.height) for r in repainted}
+        lines = min(table.size.height - 1, table.row_count)  # on screen, under the header
+    assert len({r.y for r in repainted}) == lines  # every running session's line
+    assert span == {(start, table.columns[index].width + 2, 1)}
 
 
 async def test_a_refresh_answered_as_the_view_closes_changes_nothing(
