@@ -60,6 +60,9 @@ def _refused(err: PermissionDenied) -> str:
     return f"Read-only: the appliance refused (403): {err.message}"
 
 
+NARROW_WIDTH = 120
+
+
 class SettingsScreen(Screen[None]):
     DEFAULT_CSS = """
     SettingsScreen #settings-title { height: 1; padding: 0 1; background: $boost; }
@@ -74,6 +77,12 @@ class SettingsScreen(Screen[None]):
     SettingsScreen .field-error {
         width: 1fr; height: 3; padding: 0 1; color: $error; content-align: left middle;
     }
+    /* An 80-column SSH window: labels narrower, fields and messages share the rest. */
+    SettingsScreen.-narrow .field-label { width: 30; }
+    SettingsScreen.-narrow .field-row Input, SettingsScreen.-narrow .field-row Select {
+        width: 1fr; min-width: 16;
+    }
+    SettingsScreen.-narrow .field-error { width: 1fr; }
     SettingsScreen .form-note { height: auto; padding: 0 1; }
     SettingsScreen #profiles { margin-bottom: 1; }
     SettingsScreen #field-help { height: 2; padding: 0 1; color: $text-muted; }
@@ -111,6 +120,10 @@ class SettingsScreen(Screen[None]):
         with Horizontal(id="settings-actions"):
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield KeyFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Labels and fields are 48 wide side by side; under 120 columns they shrink.
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def on_mount(self) -> None:
         backend = self.sps.backend

@@ -337,6 +337,21 @@ async def test_an_invalid_settings_file_is_not_overwritten(backend: Backend) -> 
     assert path.read_bytes() == before
 
 
+async def test_in_an_80_column_terminal_the_fields_and_their_messages_fit(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_settings(pilot)
+        workers = screen.query_one(WORKERS, Input)
+        await pilot.press("ctrl+u", "0")
+        await pilot.pause()
+        error = screen.query_one("#indexer-number_of_workers-error", Static)
+        shown = workers.region, error.region, str(error.render())
+    field, message, text = shown
+    assert field.right <= message.x and message.right <= 80 and field.width >= 16
+    assert "greater than or equal to 1" in text
+
+
 # -- the form logic, without the screen ----------------------------------------------------
 
 VNC_LOCAL = {"audit": {"cleanup": {"enabled": False},
