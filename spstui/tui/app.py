@@ -11,12 +11,10 @@ from typing import ClassVar
 
 from pydantic import ValidationError
 from textual import on
-from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Input
 
 from spstui.backend import Backend
 from spstui.settings import Settings, SettingsError, load_settings, save_settings
@@ -25,7 +23,6 @@ from spstui.tui.help import toggle_help
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.options import AppOptions
 from spstui.tui.palette import palette_commands
-from spstui.tui.querybar import QueryInput
 from spstui.tui.state import UiState, load_state, save_state
 from spstui.tui.themes import remember_theme, report_theme_problems, start_themes
 from spstui.tui.transfers import request_quit
@@ -50,11 +47,6 @@ class SpsApp(App[str | None]):
         Binding("question_mark", "help", "Keys", id="app.help"),
         # Where focus is in a text field, ? is a character to type; F1 still helps.
         Binding("f1", "help", "Keys", show=False, id="app.help-f1"),
-        # Priority: handled as the key arrives, before the keys after it are handed out.
-        Binding("tab", "next_field(1)", "Focus next", show=False, priority=True,
-                id="app.next-field"),
-        Binding("shift+tab", "next_field(-1)", "Focus previous", show=False, priority=True,
-                id="app.previous-field"),
     ]
 
     def __init__(self, backend: Backend, *, page_size: int | None = None, subtitle: str = "",
@@ -154,20 +146,6 @@ class SpsApp(App[str | None]):
 
     def action_help(self) -> None:
         toggle_help(self)
-
-    def action_next_field(self, step: int) -> None:
-        """Tab in a text field moves on at once. Over a slow SSH link a Tab comes in one
-        burst with the characters typed after it; moved on later (by the field's own
-        binding), those would land in the field just left."""
-        focused = self.focused
-        if not isinstance(focused, Input):
-            raise SkipAction()  # the table, a dialog's buttons: their usual Tab
-        if step > 0 and isinstance(focused, QueryInput):
-            focused.action_complete()  # completes a word begun, else moves on
-        elif step > 0:
-            self.screen.focus_next()
-        else:
-            self.screen.focus_previous()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         return palette_commands(self, screen)

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList, SelectionList, Static
 
 from spstui.cache import Triage
 from spstui.tui.render import CELLS, literal
+from spstui.tui.text_field import TextField
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
             options.highlighted = ([value for value, _ in self.FLAGS].index(flag)
                                    if self.current else 0)
             yield options
-            yield Input((self.current.note or "") if self.current else "",
+            yield TextField((self.current.note or "") if self.current else "",
                         placeholder="note (optional)", id="triage-note")
             yield Label("↑/↓ flag · tab to the note · enter apply · escape cancel",
                         classes="hint")

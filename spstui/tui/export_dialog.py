@@ -20,6 +20,7 @@ from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from spstui.api.search import SearchQuery
 from spstui.output import safe_text
+from spstui.tui.text_field import TextField
 
 Scope = Literal["page", "all", "marked"]
 Format = Literal["csv", "json"]
@@ -180,7 +181,7 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
                          RadioButton("JSON", id="fmt-json"), id="export-format")
             yield Static("File (a bare name goes in the download folder)",
                          classes="export-label")
-            yield Input(str(path), id="export-path")
+            yield TextField(str(path), id="export-path")
             yield Static("", id="export-error")
             yield Static(Text("tab next field · ←→ choose · enter export · escape cancel"),
                          id="export-keys")

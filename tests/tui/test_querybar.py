@@ -193,27 +193,44 @@ async def test_tab_moves_on_when_there_is_nothing_to_complete() -> None:
         assert app.focused is not None and app.focused.id == "start"
 
 
-def burst(app: SpsApp, text: str) -> None:
+KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter"}
+
+
+def burst(app: SpsApp, *keys: str) -> None:
     """Keys as a slow SSH link delivers them: all in one read, handed to the app before
-    any of them is handled (pilot.press waits between keys)."""
-    for char in text:
-        key = "tab" if char == "\t" else char
-        app.post_message(events.Key(key, None if key == "tab" else char))
+    any of them is handled (pilot.press waits between keys). A key is a name
+    ("backspace", "tab") or text typed a character at a time."""
+    for key in keys:
+        if key in KEY_NAMES:
+            app.post_message(events.Key(key, None))
+        else:
+            for char in key:
+                app.post_message(events.Key(char, char))
 
 
 async def test_keys_typed_after_a_tab_in_one_burst_land_in_the_next_field() -> None:
     async with running() as (app, pilot, _):
-        burst(app, "protocol:ssh\t-24h\t\tsudo")
+        burst(app, "protocol:ssh", "tab", "-24h", "tab", "tab", "sudo")
         await settle(app, pilot)
         typed = value(app, "#q"), value(app, "#start"), value(app, "#end"), \
             value(app, "#content")
-        burst(app, "x\t")  # on, and back at once with shift+tab
-        app.post_message(events.Key("shift+tab", None))
-        burst(app, "y")
+        burst(app, "x", "tab", "shift+tab", "y")  # on, and back at once
         await settle(app, pilot)
         back = app.focused.id if app.focused else None, value(app, "#content")
     assert typed == ("protocol:ssh", "-24h", "", "sudo")
     assert back == ("content", "y")  # focused by Tab, its text selected: "y" replaced it
+
+
+async def test_editing_keys_in_one_burst_act_in_the_order_typed() -> None:
+    async with running() as (app, pilot, _):
+        burst(app, "protocol:sshx", "backspace", " AND a")
+        await settle(app, pilot)
+        corrected = value(app, "#q")
+        burst(app, "ctrl+u", "xy", "left", "z")
+        await settle(app, pilot)
+        inserted = value(app, "#q")
+    assert corrected == "protocol:ssh AND a"
+    assert inserted == "xzy"
 
 
 def test_candidates_list_the_fields_and_the_known_values() -> None:
