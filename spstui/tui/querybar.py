@@ -234,10 +234,11 @@ class QueryBar(Vertical):
             widget.value = value
             widget.cursor_position = len(value)
 
-    def submit(self, sort: str | None = None) -> bool:
+    def submit(self, sort: str | None = None, typed: dict[str, str] | None = None) -> bool:
         """Check the inputs and post `Submitted`; False (with the problem shown, and
-        nothing posted) when something cannot be read."""
-        value = self.values()
+        nothing posted) when something cannot be read. `typed`: a field's text as it
+        was when enter was pressed in it."""
+        value = {**self.values(), **{k: v.strip() for k, v in (typed or {}).items()}}
         dates, problems = self._check(value)
         self.appliance_error = None
         self._show(problems)
@@ -303,7 +304,9 @@ class QueryBar(Vertical):
     @on(Input.Submitted, "#q, #start, #end, #content")
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.submit()
+        # The text at the enter, not now: keys that came in the same burst behind it
+        # (a slow SSH link) are typed in before this message arrives.
+        self.submit(typed={event.input.id or "": event.value})
 
     # The hint line shows only while one of the inputs has focus. (A class set here
     # rather than :focus-within, whose styles were not updated on the first blur.)

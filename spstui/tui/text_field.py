@@ -10,23 +10,35 @@ in order, and passes on keys that reach it after focus has moved elsewhere."""
 from __future__ import annotations
 
 from textual import events
+from textual.widget import Widget
 from textual.widgets import Input
 
 
 class TextField(Input):
-    async def _on_key(self, event: events.Key) -> None:
+    def _moved_on(self) -> Widget | None:
+        """Where focus is, if it left this field while keys were on their way here.
+        (Not has_focus: that changes only when the Blur behind these keys is handled.)"""
         focused = self.app.focused
-        if focused is not None and focused is not self:
-            # Sent here before a key ahead of it (Tab, Enter) moved focus on. (Not
-            # has_focus: that changes when the Blur behind these keys is handled.)
+        return focused if focused is not None and focused is not self else None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if (focused := self._moved_on()) is not None:
             event.stop()
             event.prevent_default()
             focused._forward_event(events.Key(event.key, event.character))
             return
         if event.is_printable:
             return  # Input types it in
+        self._restart_blink()  # as Input does on any key, which is not called here
         # The same bindings the app would look up for this key (this field's, then its
         # containers' and the screen's), run now rather than after the keys behind it.
         if await self.app._check_bindings(event.key):
             event.stop()
             event.prevent_default()
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if (focused := self._moved_on()) is not None:
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(events.Paste(event.text))
+        # Otherwise Input's own handler (called after this one) pastes it.

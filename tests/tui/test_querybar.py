@@ -233,6 +233,33 @@ async def test_editing_keys_in_one_burst_act_in_the_order_typed() -> None:
     assert inserted == "xzy"
 
 
+async def test_a_paste_or_a_query_sent_in_one_burst_goes_where_it_was_meant() -> None:
+    async with running() as (app, pilot, screen):
+        burst(app, "ab", "tab")
+        app.post_message(events.Paste("-24h"))  # pasted into the next field
+        await settle(app, pilot)
+        pasted = value(app, "#q"), value(app, "#start")
+        app.screen.query_one("#q").focus()
+        await pilot.pause()
+        burst(app, "ctrl+u", "protocol:telnet", "enter", "jj")
+        await settle(app, pilot)
+    assert pasted == ("ab", "-24h")
+    # The search is what was typed before enter, not the keys right behind it.
+    assert screen.submitted[-1].q == "protocol:telnet"
+
+
+async def test_the_cursor_shows_while_moving_with_the_arrows() -> None:
+    async with running() as (app, pilot, _):
+        field = app.screen.query_one("#q", Input)
+        burst(app, "abc")
+        await settle(app, pilot)
+        field._cursor_visible = False  # the blink's off phase
+        burst(app, "left")
+        await settle(app, pilot)
+        shown = field._cursor_visible
+    assert shown
+
+
 def test_candidates_list_the_fields_and_the_known_values() -> None:
     fields = candidates("verdict:deny OR s")
     assert fields is not None and fields.label == "fields"
