@@ -162,7 +162,7 @@ class DetailPane(Vertical):
                 with TabPane(title, id=f"tab-{tab_id}"):
                     if tab_id == "events":
                         yield TextField(placeholder="filter events (plain text)",
-                                    id="events-filter")
+                                        id="events-filter")
                     yield RowTable(id=f"table-{tab_id}")
 
     # -- what the screen calls ---------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -47,7 +49,7 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
                                    if self.current else 0)
             yield options
             yield TextField((self.current.note or "") if self.current else "",
-                        placeholder="note (optional)", id="triage-note")
+                            placeholder="note (optional)", id="triage-note")
             yield Label("↑/↓ flag · tab to the note · enter apply · escape cancel",
                         classes="hint")
 
@@ -55,10 +57,21 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
         self.query_one(OptionList).focus()
 
     def action_apply(self) -> None:
+        if isinstance(self.focused, TextField):
+            # In the note, its own enter applies (note_entered): after the keys typed
+            # before it, even when they all came in one burst.
+            raise SkipAction()
+        self._apply(self.query_one("#triage-note", Input).value)
+
+    @on(Input.Submitted, "#triage-note")
+    def note_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._apply(event.value)
+
+    def _apply(self, note: str) -> None:
         index = self.query_one(OptionList).highlighted
         flag = self.FLAGS[index][0] if index is not None else None
-        note = self.query_one("#triage-note", Input).value.strip() or None
-        self.dismiss(TriageChoice(flag, note))
+        self.dismiss(TriageChoice(flag, note.strip() or None))
 
 
 class ColumnPicker(ModalScreen[list[str] | None]):

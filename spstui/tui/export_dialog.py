@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal, cast
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -203,7 +204,16 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
             field_.value = str(path.with_suffix(f".{fmt}"))
 
     def action_export(self) -> None:
-        text = self.query_one("#export-path", Input).value
+        if isinstance(self.focused, TextField):
+            raise SkipAction()  # the path's own enter exports (path_entered), in order
+        self._export(self.query_one("#export-path", Input).value)
+
+    @on(Input.Submitted, "#export-path")
+    def path_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._export(event.value)
+
+    def _export(self, text: str) -> None:
         problem = export_path_problem(text, self.export_folder)
         if problem:
             # Wrapped, not cut: the whole message matters; still no markup or controls.

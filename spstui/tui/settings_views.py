@@ -172,7 +172,7 @@ class AppPrefsView(VerticalScroll, can_focus=False):
         for spec in app_prefs.PROFILE_PREFS:
             yield field_row(f"app-{spec.name}", spec.label, spec.name,
                             TextField(shown[spec.name], id=f"app-{spec.name}",
-                                  placeholder=spec.placeholder), spec.help)
+                                      placeholder=spec.placeholder), spec.help)
         yield Static("", id="app-status", classes="form-note")
 
     def on_mount(self) -> None:

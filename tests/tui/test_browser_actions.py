@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual import events
 from textual.widgets import Static
 
 from spstui.api import trails
@@ -187,6 +188,22 @@ async def test_triage_flag_is_stored_shown_and_filters(backend: Backend) -> None
     assert filtered == [key] and "triage filter: suspicious" in filtered_status
     # The table says why instead of showing rows.
     assert none_reviewed == ["No session with the triage mark 'reviewed' matches."]
+
+
+async def test_a_triage_note_typed_in_one_burst_is_kept_whole(backend: Backend) -> None:
+    assert backend.cache is not None
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = browser(app).keys[0]
+        await pilot.press("t", "tab")
+        await pilot.pause()
+        for char in "odd sudo":  # as a slow SSH link delivers them: all at once
+            app.post_message(events.Key(char, char))
+        app.post_message(events.Key("enter", None))
+        await settle(pilot, app)
+        stored = backend.cache.triage([key])[key]
+    assert stored.note == "odd sudo"
 
 
 async def test_y_copies_the_session_key(backend: Backend) -> None:

@@ -461,6 +461,21 @@ async def test_export_dialog_offers_marked_rows_and_refuses_a_folder(tmp_path: P
     assert result.path == tmp_path / "marked.json"
 
 
+async def test_an_export_path_typed_in_one_burst_is_used_whole(tmp_path: Path) -> None:
+    app = DialogApp(dialog(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#export-path", Input).focus()
+        await pilot.pause()
+        # As a slow SSH link delivers keys: all at once, before any is handled.
+        for key, char in [("ctrl+u", None), *((c, c) for c in "week.csv"), ("enter", None)]:
+            app.post_message(events.Key(key, char))
+        for _ in range(3):
+            await pilot.pause()
+    [result] = app.results
+    assert result.path == tmp_path / "week.csv"
+
+
 async def test_export_dialog_escape_cancels(tmp_path: Path) -> None:
     app = DialogApp(dialog(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
