@@ -117,6 +117,8 @@ class QueryInput(TextField):
 
     @on(Input.Changed)
     def typed(self, event: Input.Changed) -> None:
+        if event.value != self.value:
+            return  # an older change (keys came in a burst): the last one tells
         if event.value != self.recalled:  # typing, not walking the history
             self.cursor.reset()
             self.recalled = None

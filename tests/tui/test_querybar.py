@@ -193,7 +193,7 @@ async def test_tab_moves_on_when_there_is_nothing_to_complete() -> None:
         assert app.focused is not None and app.focused.id == "start"
 
 
-KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter"}
+KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter", "up", "down"}
 
 
 def burst(app: SpsApp, *keys: str) -> None:
@@ -289,6 +289,23 @@ async def test_history_walks_up_and_down_and_survives_a_restart(tmp_path: Path) 
             await pilot.press(key)
             seen.append(value(app, "#q"))
     assert seen == ["verdict:deny", "protocol:ssh", "protocol:ssh", "verdict:deny", "act"]
+
+
+async def test_history_keys_in_one_burst_walk_as_far_as_pressed(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    async with running(state) as (app, pilot, _):
+        for query in ("protocol:ssh", "verdict:deny", "active:true"):
+            await type_into(app, pilot, "#q", query)
+            await pilot.press("enter")
+            await pilot.pause()
+        burst(app, "ctrl+u", "draft", "up", "up")
+        await settle(app, pilot)
+        two_back = value(app, "#q")
+        burst(app, "up", "down", "down", "down")
+        await settle(app, pilot)
+        draft = value(app, "#q")
+    assert two_back == "verdict:deny"
+    assert draft == "draft"  # the text being written before the walk, kept
 
 
 def test_typing_after_recalling_starts_a_new_draft() -> None:
