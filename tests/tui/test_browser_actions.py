@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from textual import events
 from textual.widgets import Static
 
 from spstui.api import trails
@@ -25,6 +24,7 @@ from spstui.tui.dialogs import ColumnPicker, TriageDialog
 from spstui.tui.options import AppOptions
 from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
+from tests.tui.keys import burst
 
 SIZE = (160, 45)
 
@@ -198,9 +198,7 @@ async def test_a_triage_note_typed_in_one_burst_is_kept_whole(backend: Backend) 
         key = browser(app).keys[0]
         await pilot.press("t", "tab")
         await pilot.pause()
-        for char in "odd sudo":  # as a slow SSH link delivers them: all at once
-            app.post_message(events.Key(char, char))
-        app.post_message(events.Key("enter", None))
+        burst(app, "odd sudo", "enter")
         await settle(pilot, app)
         stored = backend.cache.triage([key])[key]
     assert stored.note == "odd sudo"

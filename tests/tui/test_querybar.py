@@ -24,6 +24,7 @@ from spstui.tui.completion import candidates, complete
 from spstui.tui.options import AppOptions
 from spstui.tui.querybar import HistoryCursor, QueryBar
 from spstui.tui.savedqueries import SavedQueriesScreen, SaveQueryScreen
+from tests.tui.keys import burst
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 SIZE = (120, 30)
@@ -191,21 +192,6 @@ async def test_tab_moves_on_when_there_is_nothing_to_complete() -> None:
     async with running() as (app, pilot, _):
         await pilot.press("tab")
         assert app.focused is not None and app.focused.id == "start"
-
-
-KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter", "up", "down"}
-
-
-def burst(app: SpsApp, *keys: str) -> None:
-    """Keys as a slow SSH link delivers them: all in one read, handed to the app before
-    any of them is handled (pilot.press waits between keys). A key is a name
-    ("backspace", "tab") or text typed a character at a time."""
-    for key in keys:
-        if key in KEY_NAMES:
-            app.post_message(events.Key(key, None))
-        else:
-            for char in key:
-                app.post_message(events.Key(char, char))
 
 
 async def test_keys_typed_after_a_tab_in_one_burst_land_in_the_next_field() -> None:

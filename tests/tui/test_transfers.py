@@ -35,6 +35,7 @@ from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.options import AppOptions
 from spstui.tui.transfers import TransferLine, Transfers, human_size, request_quit
 from tests.conftest import login
+from tests.tui.keys import burst
 
 SIZE = (120, 30)
 ENDED_SSH = "verdict:accept AND NOT active:true AND protocol:ssh"
@@ -467,9 +468,7 @@ async def test_an_export_path_typed_in_one_burst_is_used_whole(tmp_path: Path) -
         await pilot.pause()
         app.screen.query_one("#export-path", Input).focus()
         await pilot.pause()
-        # As a slow SSH link delivers keys: all at once, before any is handled.
-        for key, char in [("ctrl+u", None), *((c, c) for c in "week.csv"), ("enter", None)]:
-            app.post_message(events.Key(key, char))
+        burst(app, "ctrl+u", "week.csv", "enter")
         for _ in range(3):
             await pilot.pause()
     [result] = app.results
