@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from spstui.backend import Backend
 from spstui.settings import Settings, SettingsError, load_settings, save_settings
+from spstui.tui import key_order
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.help import toggle_help
 from spstui.tui.messages import PageFailed, PageLoaded
@@ -67,6 +68,7 @@ class SpsApp(App[str | None]):
         # Registered and applied here so the first frame already has the right colours.
         self.theme_problems: list[str] = start_themes(self)
         self.heap_settled = False
+        self.key_gate = key_order.KeyGate(self, super().on_event)
 
     @property
     def page_size(self) -> int:
@@ -78,6 +80,12 @@ class SpsApp(App[str | None]):
         # names; none of spstui's own use markup, so none is ever parsed.
         super().notify(message, title=title, severity=severity, timeout=timeout,
                        markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_gate.read(event)  # read from the terminal: one at a time
+        else:
+            await super().on_event(event)
 
     def on_mount(self) -> None:
         # Answers go to the offline cache once they are on screen, not before.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import App
+from textual.keys import _character_to_key
 
 KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter", "up", "down"}
 
@@ -16,5 +17,5 @@ def burst(app: App[object], *keys: str) -> None:
         if key in KEY_NAMES:
             app.post_message(events.Key(key, None))
         else:
-            for char in key:
-                app.post_message(events.Key(char, char))
+            for char in key:  # named as the terminal driver names it ("/" is "slash")
+                app.post_message(events.Key(_character_to_key(char), char))

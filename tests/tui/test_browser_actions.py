@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from spstui.api import trails
 from spstui.api.client import Connection, SpsClient
@@ -188,20 +188,6 @@ async def test_triage_flag_is_stored_shown_and_filters(backend: Backend) -> None
     assert filtered == [key] and "triage filter: suspicious" in filtered_status
     # The table says why instead of showing rows.
     assert none_reviewed == ["No session with the triage mark 'reviewed' matches."]
-
-
-async def test_a_triage_note_typed_in_one_burst_is_kept_whole(backend: Backend) -> None:
-    assert backend.cache is not None
-    app = SpsApp(backend, page_size=20)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        key = browser(app).keys[0]
-        await pilot.press("t", "tab")
-        await pilot.pause()
-        burst(app, "odd sudo", "enter")
-        await settle(pilot, app)
-        stored = backend.cache.triage([key])[key]
-    assert stored.note == "odd sudo"
 
 
 async def test_y_copies_the_session_key(backend: Backend) -> None:
@@ -453,3 +439,35 @@ async def test_a_batch_download_skips_the_marked_sessions_that_were_not_recorded
     skipped, fetched = screen.keys[unrecorded], screen.keys[recorded]
     assert f"{skipped} has no audit trail: it was not recorded." in notes
     assert [p.name for p in folder.iterdir()] == [trails.safe_filename(fetched, "zat")]
+
+
+async def test_keys_typed_after_slash_in_one_burst_go_to_the_query_bar(backend: Backend) -> None:
+    # Over SSH "/sudo" comes in one read: before, "s" sorted the table, "d" started a
+    # download and the query bar stayed empty.
+    app = SpsApp(backend, page_size=20)
+    notes = recorded_notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        burst(app, "/", "sudo")
+        await settle(pilot, app)
+        typed = app.screen.query_one("#q", Input).value
+        sort_status = status(app)
+        running = [w for w in app.workers if w.group == "transfers"]
+    assert typed == "sudo"
+    assert "sort: start_time ▼" in sort_status
+    assert running == [] and not any(".zat" in n for n in notes)
+
+
+async def test_a_dialog_opened_in_a_burst_gets_the_keys_behind_it(backend: Backend) -> None:
+    # The flag, the note typed whole, and its enter: all in the read that opened it.
+    assert backend.cache is not None
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = browser(app).keys[0]
+        burst(app, "t", "down", "tab", "odd sudo", "enter")
+        await settle(pilot, app)
+        stored = backend.cache.triage([key])[key]
+        back_home = isinstance(app.screen, BrowserScreen)
+    assert stored.flag == "suspicious" and stored.note == "odd sudo"
+    assert back_home

@@ -1,0 +1,96 @@
+"""Keys read in one burst are handed on one at a time, each to where focus is by then."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import events
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from spstui.backend import Backend
+from spstui.tui import app as app_module
+from spstui.tui.app import SpsApp
+from spstui.tui.key_order import STUCK_AFTER
+from tests.tui.keys import burst
+
+
+class Vanishing(Static, can_focus=True):
+    """Removes itself on "x" and lets the key go on up (its queue closes under it)."""
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "x":
+            self.remove()
+
+
+class TwoScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Vanishing("x removes me", id="vanishing")
+        yield Input(id="field")
+
+
+class TwoApp(SpsApp):
+    CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # no browser screen
+        self.push_screen(TwoScreen())
+
+
+async def test_keys_behind_one_whose_widget_went_away_still_arrive() -> None:
+    app = TwoApp(Backend(None, None, offline=True))
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#vanishing").focus()
+        await pilot.pause()
+        burst(app, "x", "abc")
+        for _ in range(int(STUCK_AFTER * 2 / 0.05)):  # the wait for a lost key, at most
+            await asyncio.sleep(0.05)
+            if app.screen.query_one("#field", Input).value == "abc":
+                break
+        typed = app.screen.query_one("#field", Input).value
+        gone = not app.screen.query("#vanishing")
+    assert gone and typed == "abc"
+
+
+class Stuck(Static, can_focus=True):
+    """On "x" moves focus to the field, then stays busy until let go."""
+
+    let_go: asyncio.Event  # set by the test
+
+    async def on_key(self, event: events.Key) -> None:
+        if event.key == "x":
+            self.app.set_focus(self.screen.query_one("#field"))
+            await self.let_go.wait()
+
+
+class StuckScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Stuck("x holds me up", id="stuck")
+        yield Input(id="field")
+
+
+class StuckApp(TwoApp):
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()
+        self.push_screen(StuckScreen())
+
+
+async def test_keys_behind_one_that_is_held_up_go_on_after_a_while() -> None:
+    app = StuckApp(Backend(None, None, offline=True))
+    Stuck.let_go = asyncio.Event()
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#stuck").focus()
+        await pilot.pause()
+        burst(app, "x", "abc")
+        field = app.screen.query_one("#field", Input)
+        for _ in range(100):  # "x" is still being handled all this while
+            await asyncio.sleep(0.05)
+            if field.value == "abc":
+                break
+        typed = field.value
+        Stuck.let_go.set()
+    assert typed == "abc"
