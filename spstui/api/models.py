@@ -223,7 +223,9 @@ class SessionRow(Model):
     verdict: Verdict | None = None
     index_status: str | None = None
     score: int | None = Field(None, validation_alias="analytics.score.aggregated")
-    interesting_events: list[str] = Field([], validation_alias="analytics.interesting_events")
+    # A factory, not `[]`: a default value is deep-copied for every row that lacks it.
+    interesting_events: list[str] = Field(default_factory=list,
+                                          validation_alias="analytics.interesting_events")
 
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
 

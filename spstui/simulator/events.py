@@ -116,11 +116,23 @@ def public(event: dict[str, object]) -> dict[str, object]:
             "type": event["type"]}
 
 
+@lru_cache(maxsize=4096)
+def _interesting_times(seed: int, s: Session) -> tuple[tuple[float, str], ...]:
+    """(time, keyword) of each interesting event planned, in time order: every listed
+    session's risk score asks, and an active one's answer changes as time passes."""
+    return tuple((float(e["_ts"]), str(e["_interesting"]))  # type: ignore[arg-type]
+                 for e in _planned_events(seed, s) if e["_interesting"])
+
+
 def interesting_events(store: SessionStore, s: Session, t: float) -> list[str]:
+    if not s.has_trail or s.index_kind == "not_required":
+        return []  # as events_at: nothing was extracted
+    until = min(t, store.end_at(s, t))
     seen: dict[str, None] = {}
-    for e in events_at(store, s, t):
-        if e["_interesting"]:
-            seen[str(e["_interesting"])] = None
+    for ts, keyword in _interesting_times(store.seed, s):
+        if ts > until:
+            break
+        seen[keyword] = None
     return list(seen)
 
 

@@ -261,6 +261,7 @@ class ActiveScreen(SessionActions):
         new_for = _cycles(NEW_SECONDS, self.interval)
         keep_ended = _cycles(ENDED_SECONDS, self.interval)
         table = self.session_table()
+        changes: list[tuple[str, str, Text]] = []  # cells to rewrite, all in one go
         expired: list[str] = []
         for entry in self.entries.values():
             entry.age += 1
@@ -278,7 +279,7 @@ class ActiveScreen(SessionActions):
             entry.row = row
             if entry.state == "ended":  # listed as active again
                 entry.state, entry.age = "active", 0
-            self._update(table, entry)
+            self._update(entry, changes)
         for key, session in snap.ended.items():
             entry = self.entries.get(key)
             if entry is None:
@@ -286,7 +287,8 @@ class ActiveScreen(SessionActions):
             entry.row = ended_row(entry.row, session)
             if not entry.row.active:
                 entry.state, entry.age = "ended", 0
-            self._update(table, entry)
+            self._update(entry, changes)
+        table.update_cells(changes)
         self._remove(expired)
         self.last = snap
         self.refreshed_at = self.backend.now()
@@ -314,8 +316,8 @@ class ActiveScreen(SessionActions):
         entry.shown = (entry.row, entry.state)
         return entry.cells
 
-    def _update(self, table: RowTable, entry: Entry) -> None:
-        """Rewrite only the cells whose text or style changed."""
+    def _update(self, entry: Entry, changes: list[tuple[str, str, Text]]) -> None:
+        """Note, in `changes`, the cells whose text or style changed."""
         assert entry.shown is not None
         shown_row, shown_state = entry.shown
         restyle = entry.state != shown_state
@@ -324,15 +326,16 @@ class ActiveScreen(SessionActions):
         key = entry.row.key
         if restyle:
             entry.cells[0] = self._mark(entry.state)
-            table.update_cell(key, MARK_COLUMN, entry.cells[0])
+            changes.append((key, MARK_COLUMN, entry.cells[0]))
+        fields = after.keys()
         for i, column_id in enumerate(self.column_ids):
             reads = entry.reads[i]
             # A name that is no field (a property, say) cannot be compared: make it again.
-            if restyle or reads & changed or not reads.issubset(after):
+            if restyle or reads & changed or not fields >= reads:
                 text, entry.reads[i] = self._cell(column_id, entry)
                 if not _same(text, entry.cells[i + 1]):
                     entry.cells[i + 1] = text
-                    table.update_cell(key, column_id, text)
+                    changes.append((key, column_id, text))
         entry.shown = (entry.row, entry.state)
 
     def _remove(self, keys: list[str]) -> None:

@@ -13,8 +13,8 @@ cursor is a row cursor: whole sessions are what the user moves between.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -123,9 +123,9 @@ class RowTable(ScrollView, can_focus=True):
         self._cells: dict[str, list[Text]] = {}
         self._row_cells: RowCells | None = None  # makes a row's cells on first paint
         self._lines: dict[tuple[str, str], Strip] = {}  # (row key, look) -> whole line
-        # (row key, column) -> (cell, width, its segments): a line made again after one
-        # cell changed (an active session's duration) renders only that cell.
-        self._segments: dict[tuple[str, int], tuple[Text, int, list[Segment]]] = {}
+        # (row key, column) -> the cell as rendered: a line made again after one cell
+        # changed (an active session's duration) renders and styles only that cell.
+        self._segments: dict[tuple[str, int], _Rendered] = {}
         self._header: Strip | None = None
         self._looks: dict[str, Style] = {}
         self.cursor_row = 0
@@ -253,23 +253,48 @@ class RowTable(ScrollView, can_focus=True):
         return self.get_row_at(row)[column]
 
     def update_cell(self, key: str, column_key: str, value: Text) -> None:
-        index = self.get_column_index(column_key)
-        self.get_row(key)[index] = value
-        self._forget(key)
-        if _widen(self.columns[index], value):
+        self.update_cells([(key, column_key, value)])
+
+    def update_cells(self, changes: Iterable[tuple[str, str, Text]]) -> None:
+        """Change cells, given as (row key, column key, cell), and repaint just those
+        on screen: a refresh that changes one column of every row then repaints (and
+        sends to the terminal) that column only. One call for many changes works out
+        where the screen is once, not once per cell."""
+        columns = {column.key: i for i, column in enumerate(self.columns)}
+        cells: list[tuple[int, int]] = []
+        widened = False
+        for key, column_key, value in changes:
+            index = columns[column_key]
+            self.get_row(key)[index] = value
+            self._forget(key)
+            widened = _widen(self.columns[index], value) or widened
+            cells.append((self._index[key], index))
+        if widened:
             self._lines.clear()
             self._changed_layout()
-        else:
-            self.refresh_cell(self._index[key], index)
+        elif cells:
+            self.refresh_cells(cells)
 
     def refresh_cell(self, row: int, column: int) -> None:
-        """Repaint one cell, if it is on screen: a refresh that changes one column of
-        every row then repaints (and sends to the terminal) that column only."""
-        y = row - self.scroll_offset.y + 1
-        start, end = self._column_span(column)
-        x = start - self.scroll_offset.x
-        if 0 < y < self.size.height and x < self.size.width and x + end - start > 0:
-            self.refresh(Region(x, y, end - start, 1))
+        """Repaint one cell, if it is on screen."""
+        self.refresh_cells([(row, column)])
+
+    def refresh_cells(self, cells: Iterable[tuple[int, int]]) -> None:
+        """Repaint these (row index, column index) cells, those that are on screen."""
+        scroll_x, scroll_y = self.scroll_offset
+        width, height = self.size
+        spans: dict[int, tuple[int, int]] = {}
+        regions = []
+        for row, column in cells:
+            y = row - scroll_y + 1
+            span = spans.get(column)
+            if span is None:
+                span = spans[column] = self._column_span(column)
+            x = span[0] - scroll_x
+            if 0 < y < height and x < width and x + span[1] - span[0] > 0:
+                regions.append(Region(x, y, span[1] - span[0], 1))
+        if regions:
+            self.refresh(*regions)
 
     def refresh_row(self, index: int) -> None:
         """Repaint one row's line, if it is on screen."""
@@ -428,20 +453,36 @@ class RowTable(ScrollView, can_focus=True):
 
     def _line(self, cells: Sequence[Text], style: Style, key: str | None = None) -> Strip:
         console = self.app.console
-        pad = Segment(" " * PADDING)
         segments: list[Segment] = []
+        length = 0
         for i, (column, cell) in enumerate(zip(self.columns, cells, strict=False)):
             hit = self._segments.get((key, i)) if key is not None else None
-            if hit is not None and hit[0] is cell and hit[1] == column.width:
-                rendered = hit[2]
-            else:
+            if hit is None or hit.cell is not cell or hit.width != column.width:
                 rendered = Segment.adjust_line_length(list(cell.render(console)), column.width)
+                pad = Segment(" " * PADDING)
+                hit = _Rendered(cell, column.width, [pad, *rendered, pad])
                 if key is not None:
-                    self._segments[(key, i)] = (cell, column.width, rendered)
-            segments.append(pad)
-            segments.extend(rendered)
-            segments.append(pad)
-        return Strip(segments).apply_style(style)
+                    self._segments[(key, i)] = hit
+            segments.extend(hit.styled(style))
+            length += column.width + 2 * PADDING
+        return Strip(segments, length)
+
+
+@dataclass
+class _Rendered:
+    """One cell rendered at a width, padded, and styled as each look of line wants it
+    (the line's style goes under the cell's own, as Strip.apply_style does)."""
+
+    cell: Text
+    width: int
+    segments: list[Segment]
+    looks: dict[Style, list[Segment]] = field(default_factory=dict)
+
+    def styled(self, style: Style) -> list[Segment]:
+        found = self.looks.get(style)
+        if found is None:
+            found = self.looks[style] = list(Segment.apply_style(self.segments, style))
+        return found
 
 
 def _widen(column: Column, cell: Text) -> bool:

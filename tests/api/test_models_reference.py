@@ -149,10 +149,20 @@ def test_trail_downloads_and_alerts_samples_parse() -> None:
     (1451901988, datetime.fromtimestamp(1451901988, UTC)),
     (1542116524143, datetime(2018, 11, 13, 13, 42, 4, 143000, tzinfo=UTC)),
     ("1461654799", datetime.fromtimestamp(1461654799, UTC)),
+    (" 1542116524143.0 ", datetime(2018, 11, 13, 13, 42, 4, 143000, tzinfo=UTC)),
     (None, None),
 ])
 def test_timestamps_in_every_release_format(raw: object, expected: datetime | None) -> None:
     assert parse_timestamp(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["1e30", 1e30, float("nan"), "inf", "2018-13-45T10:00:00"])
+def test_a_timestamp_that_is_no_date_is_refused_with_the_field_named(raw: object) -> None:
+    from spstui.api.errors import ProtocolError
+    from spstui.api.models import SessionRow
+
+    with pytest.raises(ProtocolError, match="start_time"):
+        SessionRow.model_validate({"key": "k", "body": {"start_time": raw}})
 
 
 @pytest.mark.parametrize(("raw", "normalized"), [
