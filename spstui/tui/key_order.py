@@ -6,12 +6,15 @@ key's bindings only when it comes back up to the app unhandled. Over SSH a burst
 table before "/" had moved focus to the query bar: "s" sorted the table, "d" started
 a download, and the query bar stayed empty. Here a key the app reads while another
 is still on its way waits for it, as it would have done had it arrived a moment
-later. A key is on its way until a widget stops it, or it is back at the app and
-what its binding asked for (a focus change is itself queued on the app) is done.
+later. A key is on its way until a widget stops it or it is back at the app, and
+then until the messages it set going are handled: an enter in the query bar
+searches and moves focus to the table through three messages, and a "j" read with
+it belongs to the table, not the query.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +29,9 @@ Typed = events.Key | events.Paste
 # Only if a key is lost on the way (its widget removed under it): then the ones
 # behind it go on after this long rather than never.
 STUCK_AFTER = 0.5
+# Turns of the event loop to wait, at most, for the messages a key set going to be
+# handled; something that keeps posting (an animation) does not hold the keys long.
+SETTLE_TURNS = 100
 
 
 class KeyGate:
@@ -36,24 +42,33 @@ class KeyGate:
         self._turn = 0  # counts keys handed on; a late word about an earlier one is ignored
         self._busy = False
         self._watchdog: Timer | None = None
+        self._settling: asyncio.Task[None] | None = None  # kept: a task unreferenced may go
 
     async def read(self, key: Typed) -> None:
         """The app has read `key` (or a paste) from the terminal."""
         if self._busy:
             self._held.append(key)
             if self._watchdog is None:
-                self._watchdog = self._app.set_timer(STUCK_AFTER, self._unstick)
+                self._start_watchdog()
             return
         await self._hand_on(key)
+
+    def _start_watchdog(self) -> None:
+        """Time the key on its way now (not the whole burst)."""
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        # Through the app's queue: a key let go runs in order with the app's messages,
+        # not in the timer's own task.
+        turn = self._turn
+        self._watchdog = self._app.set_timer(
+            STUCK_AFTER, lambda: self._app.call_later(self._unstick, turn))
 
     async def _hand_on(self, key: Typed) -> None:
         self._busy = True
         self._turn += 1
         turn = self._turn
-        if self._held and self._watchdog is None:
-            self._watchdog = self._app.set_timer(STUCK_AFTER, self._unstick)
-        elif self._watchdog is not None:
-            self._watchdog.reset()  # it times this key, not the whole burst
+        if self._held or self._watchdog is not None:
+            self._start_watchdog()
         target = self._app.focused or self._app.screen
         await self._send(key)  # priority bindings, else on to `target`
         if key.is_forwarded:
@@ -83,8 +98,29 @@ class KeyGate:
 
     def _done(self, turn: int) -> None:
         if turn == self._turn:
-            # Queued on the app, behind whatever the key's action queued there.
-            self._app.call_later(self._next, turn)
+            self._settling = asyncio.create_task(self._settle(turn))
+
+    async def _settle(self, turn: int) -> None:
+        """Wait for the messages the key set going (a submit, a screen closing, a focus
+        change) to be handled; then hand on the next, in the app's queue. A task of its
+        own: waiting in a queue would hold up that queue's messages."""
+        for _ in range(SETTLE_TURNS):
+            await asyncio.sleep(0)  # everyone else takes a step
+            if turn != self._turn:
+                return
+            if self._settled():
+                break
+        self._app.call_later(self._next, turn)
+
+    def _settled(self) -> bool:
+        """No message is waiting in the app, its screens or the current screen's widgets."""
+        app = self._app
+        screens = app.screen_stack
+        if not screens:  # the app is closing: nothing is left to wait for
+            return True
+        if app.message_queue_size or any(s.message_queue_size for s in screens):
+            return False
+        return not any(node.message_queue_size for node in screens[-1].walk_children())
 
     async def _next(self, turn: int) -> None:
         if turn != self._turn:
@@ -96,7 +132,9 @@ class KeyGate:
             self._watchdog.stop()
             self._watchdog = None
 
-    async def _unstick(self) -> None:
+    async def _unstick(self, turn: int) -> None:
+        if turn != self._turn:
+            return  # that key went on in time; the one now on its way has its own timer
         self._watchdog = None
         if self._busy:
             self._turn += 1  # whatever is still on its way no longer holds the rest

@@ -458,6 +458,36 @@ async def test_keys_typed_after_slash_in_one_burst_go_to_the_query_bar(backend: 
     assert running == [] and not any(".zat" in n for n in notes)
 
 
+async def test_a_key_behind_the_enter_that_searches_goes_to_the_table(backend: Backend) -> None:
+    # Enter searches and moves focus to the table through messages of its own; "j"
+    # read with it waits for them instead of landing in the query bar.
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        burst(app, "/", "protocol:ssh", "enter", "j")
+        await settle(pilot, app)
+        typed = app.screen.query_one("#q", Input).value
+        table = browser(app).session_table()
+        on_table, row = app.focused is table, table.cursor_row
+    assert typed == "protocol:ssh"
+    assert on_table and row == 1
+
+
+async def test_a_key_behind_the_enter_that_closes_a_dialog_reaches_the_table(
+        backend: Backend) -> None:
+    assert backend.cache is not None
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        key = browser(app).keys[0]
+        burst(app, "t", "tab", "odd", "enter", "j")
+        await settle(pilot, app)
+        stored = backend.cache.triage([key])[key]
+        row = browser(app).session_table().cursor_row
+    assert stored.note == "odd"
+    assert row == 1
+
+
 async def test_a_dialog_opened_in_a_burst_gets_the_keys_behind_it(backend: Backend) -> None:
     # The flag, the note typed whole, and its enter: all in the read that opened it.
     assert backend.cache is not None
