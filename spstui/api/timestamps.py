@@ -25,7 +25,7 @@ def parse_timestamp(value: object) -> datetime | None:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a timestamp")
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        return _from_epoch(value)
     if isinstance(value, str):
         text = value.strip()
         if _EPOCH.fullmatch(text):
@@ -39,14 +39,14 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def _from_epoch(number: float) -> datetime:
-    if abs(number) >= _MS_THRESHOLD:
-        number /= 1000
     try:
+        if abs(number) >= _MS_THRESHOLD:
+            number /= 1000  # an int too big for a float overflows here
         return datetime.fromtimestamp(number, UTC)
     except (OverflowError, OSError, ValueError):
         # A ValueError, as for any unreadable value: the appliance's answer is refused
         # with a message naming the field, not a crash.
-        raise ValueError(f"{number:g} is not an epoch timestamp of a real date") from None
+        raise ValueError("an epoch timestamp out of the range of dates") from None
 
 
 Timestamp = Annotated[

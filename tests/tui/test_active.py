@@ -237,9 +237,18 @@ async def test_a_refresh_answered_as_the_app_quits_is_dropped_quietly(
     app = make_app(backend)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_active(pilot)
-        sim.faults.append(Fault(path="/api/audit/sessions", delay=0.3))
-        worker = screen.refresh_sessions()  # answered in a moment...
+        answer = asyncio.Event()
+        fetch = screen.fetch_snapshot
+
+        async def held() -> Snapshot:
+            snapshot = await fetch()
+            await answer.wait()
+            return snapshot
+
+        screen.fetch_snapshot = held  # type: ignore[method-assign]
+        worker = screen.refresh_sessions()  # answered...
         await screen.remove_children()  # ...once quitting has taken the table down
+        answer.set()
         await app.workers.wait_for_complete()  # WorkerFailed here if it were not
         assert worker.error is None and not screen.children
 

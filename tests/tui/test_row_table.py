@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from spstui.tui.row_table import RowTable
 
@@ -45,3 +48,31 @@ async def test_a_line_shows_its_new_cell_and_the_look_of_where_the_cursor_is() -
     assert "0:03" in moved_text and moved_look == cursor_look
     assert "0:02" in left_text and left_look != cursor_look
     assert themed_look != moved_look  # a new theme repaints from scratch
+
+
+async def test_changed_cells_repaint_where_they_are_on_screen_when_scrolled() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(RowTable)
+        for key in ("a", "b", "c"):
+            table.add_column(key, key=key, width=20)  # 66 columns: wider than the table
+        for i in range(100):
+            table.add_row(Text(f"a{i}"), Text(f"b{i}"), Text(f"c{i}"), key=f"r{i}")
+        await pilot.pause()
+        table.scroll_to(x=15, y=50, animate=False, immediate=True)
+        await pilot.pause()
+        repainted: list[Region] = []
+        repaint = table.refresh
+
+        def noting(*regions: Region, **kwargs: Any) -> Any:
+            repainted.extend(regions)
+            return repaint(*regions, **kwargs)
+
+        table.refresh = noting  # type: ignore[method-assign]
+        # Above the rows shown, among them (two cells), below them.
+        table.update_cells([("r49", "b", Text("x")), ("r52", "b", Text("y")),
+                            ("r52", "c", Text("z")), ("r70", "b", Text("w"))])
+        shown = table.get_row("r52")
+    # Columns start at 0, 22 and 44 (a blank each side), the view at x=15 and row 50.
+    assert repainted == [Region(22 - 15, 52 - 50 + 1, 22, 1), Region(44 - 15, 3, 22, 1)]
+    assert [cell.plain for cell in shown] == ["a52", "y", "z"]
