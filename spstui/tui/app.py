@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual import events, on
-from textual.app import App, SystemCommand
+from textual import on
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -37,7 +37,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class SpsApp(App[str | None]):
+class SpsApp(key_order.KeyOrderedApp[str | None]):
     """The terminal UI. It ends with None, or with the name of a settings profile to
     start again on (the command line then does so)."""
 
@@ -68,7 +68,6 @@ class SpsApp(App[str | None]):
         # Registered and applied here so the first frame already has the right colours.
         self.theme_problems: list[str] = start_themes(self)
         self.heap_settled = False
-        self.key_gate = key_order.KeyGate(self, super().on_event)
 
     @property
     def page_size(self) -> int:
@@ -80,12 +79,6 @@ class SpsApp(App[str | None]):
         # names; none of spstui's own use markup, so none is ever parsed.
         super().notify(message, title=title, severity=severity, timeout=timeout,
                        markup=False)
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
-            await self.key_gate.read(event)  # read from the terminal: one at a time
-        else:
-            await super().on_event(event)
 
     def on_mount(self) -> None:
         # Answers go to the offline cache once they are on screen, not before.

@@ -23,7 +23,6 @@ from spstui.output import safe_text
 from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import duration, interesting, literal, when, wrap_cells
 from spstui.tui.row_table import PADDING, RowTable
-from spstui.tui.text_field import TextField
 
 TABS = (("overview", "Overview"), ("channels", "Channels"), ("events", "Events"),
         ("indexing", "Indexing"), ("alerts", "Alerts"), ("downloads", "Downloads"))
@@ -161,7 +160,7 @@ class DetailPane(Vertical):
             for tab_id, title in TABS:
                 with TabPane(title, id=f"tab-{tab_id}"):
                     if tab_id == "events":
-                        yield TextField(placeholder="filter events (plain text)",
+                        yield Input(placeholder="filter events (plain text)",
                                         id="events-filter")
                     yield RowTable(id=f"table-{tab_id}")
 

@@ -15,7 +15,6 @@ from textual.widgets import Input, Label, OptionList, SelectionList, Static
 
 from spstui.cache import Triage
 from spstui.tui.render import CELLS, literal
-from spstui.tui.text_field import TextField
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
             options.highlighted = ([value for value, _ in self.FLAGS].index(flag)
                                    if self.current else 0)
             yield options
-            yield TextField((self.current.note or "") if self.current else "",
+            yield Input((self.current.note or "") if self.current else "",
                             placeholder="note (optional)", id="triage-note")
             yield Label("↑/↓ flag · tab to the note · enter apply · escape cancel",
                         classes="hint")
@@ -57,7 +56,7 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
         self.query_one(OptionList).focus()
 
     def action_apply(self) -> None:
-        if isinstance(self.focused, TextField):
+        if isinstance(self.focused, Input):
             # In the note, its own enter applies (note_entered): after the keys typed
             # before it, even when they all came in one burst.
             raise SkipAction()

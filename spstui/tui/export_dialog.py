@@ -21,7 +21,6 @@ from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from spstui.api.search import SearchQuery
 from spstui.output import safe_text
-from spstui.tui.text_field import TextField
 
 Scope = Literal["page", "all", "marked"]
 Format = Literal["csv", "json"]
@@ -182,7 +181,7 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
                          RadioButton("JSON", id="fmt-json"), id="export-format")
             yield Static("File (a bare name goes in the download folder)",
                          classes="export-label")
-            yield TextField(str(path), id="export-path")
+            yield Input(str(path), id="export-path")
             yield Static("", id="export-error")
             yield Static(Text("tab next field · ←→ choose · enter export · escape cancel"),
                          id="export-keys")
@@ -204,7 +203,7 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
             field_.value = str(path.with_suffix(f".{fmt}"))
 
     def action_export(self) -> None:
-        if isinstance(self.focused, TextField):
+        if isinstance(self.focused, Input):
             raise SkipAction()  # the path's own enter exports (path_entered), in order
         self._export(self.query_one("#export-path", Input).value)
 

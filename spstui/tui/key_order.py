@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from textual import events
 from textual.app import App
@@ -35,7 +36,7 @@ SETTLE_TURNS = 100
 
 
 class KeyGate:
-    def __init__(self, app: App[object], send: Callable[[Typed], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], send: Callable[[Typed], Awaitable[None]]) -> None:
         self._app = app
         self._send = send  # Textual's own handling of a key the app has read
         self._held: deque[Typed] = deque()
@@ -140,3 +141,19 @@ class KeyGate:
             self._turn += 1  # whatever is still on its way no longer holds the rest
             await self._next(self._turn)
 
+
+ReturnType = TypeVar("ReturnType")
+
+
+class KeyOrderedApp(App[ReturnType]):
+    """An app that hands on what it reads from the terminal one key at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_gate.read(event)  # read from the terminal: one at a time
+        else:
+            await super().on_event(event)

@@ -33,7 +33,6 @@ from spstui.settings import SavedQuery, Settings
 from spstui.tui.completion import QuerySuggester, candidates, complete
 from spstui.tui.render import literal
 from spstui.tui.savedqueries import SavedQueriesScreen, SaveQueryScreen
-from spstui.tui.text_field import TextField
 
 if TYPE_CHECKING:
     from spstui.tui.app import SpsApp
@@ -81,7 +80,7 @@ class HistoryCursor:
         self.index = None
 
 
-class QueryInput(TextField):
+class QueryInput(Input):
     """The `q` input: up/down walk the history, tab accepts a completion."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -205,9 +204,9 @@ class QueryBar(Vertical):
         with Horizontal(id="query-bar"):
             yield QueryInput(lambda: self.sps.ui_state.history,
                              placeholder="q  e.g. protocol:ssh AND NOT verdict:accept", id="q")
-            yield TextField(placeholder="start (-24h, 2026-11-01)", id="start")
-            yield TextField(placeholder="end", id="end")
-            yield TextField(placeholder="content", id="content")
+            yield Input(placeholder="start (-24h, 2026-11-01)", id="start")
+            yield Input(placeholder="end", id="end")
+            yield Input(placeholder="content", id="content")
         yield Static("", id="query-error")
         yield Static("", id="query-hint")
 

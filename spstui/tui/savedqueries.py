@@ -19,7 +19,6 @@ from textual.widgets.option_list import Option
 
 from spstui.settings import SavedQuery
 from spstui.tui.render import literal
-from spstui.tui.text_field import TextField
 
 # Returns an error message, or None when it worked.
 Action = Callable[[str], str | None]
@@ -77,7 +76,7 @@ class SaveQueryScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static("Save this query as", classes="dialog-title")
             yield Static(literal(describe(self.query_to_save), "italic"))
-            yield TextField(placeholder="name", id="save-name")
+            yield Input(placeholder="name", id="save-name")
             yield Static("", id="save-error", classes="dialog-error")
             yield Static("enter saves · escape cancels", classes="dialog-keys")
 

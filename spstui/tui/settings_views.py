@@ -29,7 +29,6 @@ from spstui.tui.config_forms import (
     widget_id,
 )
 from spstui.tui.render import literal
-from spstui.tui.text_field import TextField
 
 if TYPE_CHECKING:
     from spstui.tui.app import SpsApp
@@ -73,7 +72,7 @@ class ObjectFormView(VerticalScroll, can_focus=False):
         if spec.kind == "choice":
             return Select([(literal(c), c) for c in spec.choices], allow_blank=False, id=wid,
                           disabled=True)
-        return TextField(id=wid, disabled=True)
+        return Input(id=wid, disabled=True)
 
     def _widget(self, spec: FieldSpec) -> Widget:
         return self.query_one(f"#{widget_id(self.form, spec)}")
@@ -171,7 +170,7 @@ class AppPrefsView(VerticalScroll, can_focus=False):
         shown = app_prefs.shown(self.sps.options)
         for spec in app_prefs.PROFILE_PREFS:
             yield field_row(f"app-{spec.name}", spec.label, spec.name,
-                            TextField(shown[spec.name], id=f"app-{spec.name}",
+                            Input(shown[spec.name], id=f"app-{spec.name}",
                                       placeholder=spec.placeholder), spec.help)
         yield Static("", id="app-status", classes="form-note")
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.widgets import Input, Static
+from textual.worker import WorkerCancelled
 
 from spstui.api import trails
 from spstui.api.client import Connection, SpsClient
@@ -60,7 +61,12 @@ def column(app: SpsApp, column_id: str) -> list[str]:
 
 async def settle(pilot: object, app: SpsApp) -> None:
     for _ in range(2):
-        await app.workers.wait_for_complete()
+        for _attempt in range(10):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                continue  # replaced by a newer one (the cursor moved on): wait for that
         await pilot.pause()  # type: ignore[attr-defined]
 
 

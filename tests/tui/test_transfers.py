@@ -32,6 +32,7 @@ from spstui.simulator.server import BackgroundServer
 from spstui.tui.app import SpsApp
 from spstui.tui.confirm import Confirm
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
+from spstui.tui.key_order import KeyOrderedApp
 from spstui.tui.options import AppOptions
 from spstui.tui.transfers import TransferLine, Transfers, human_size, request_quit
 from tests.conftest import login
@@ -395,7 +396,7 @@ async def test_failed_export_leaves_no_file(
 
 # -- the dialogs -------------------------------------------------------------------------------
 
-class DialogApp(App[None]):
+class DialogApp(KeyOrderedApp[None]):
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.dialog = screen
