@@ -14,6 +14,7 @@ import sys
 import time
 
 import httpx
+from bytecode import compile_spstui
 
 from spstui.simulator import Simulator
 from spstui.simulator.server import BackgroundServer
@@ -67,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
+    compile_spstui()
     startup(max(3, runs // 2))
     sim = Simulator(sessions=20_000)
     print("500-row page, in-process (httpx.ASGITransport):")

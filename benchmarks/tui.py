@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bytecode import compile_spstui
+
 SIZE = (160, 45)
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]P^_].*?(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]")
 FIRST_PAGE = re.compile(r"1–500 of [\d,]+")
@@ -295,6 +297,7 @@ def main() -> None:
     parser.add_argument("--refreshes", type=int, default=20, help="active view refreshes")
     args = parser.parse_args()
     rows: list[tuple[str, Any, str]] = []
+    compile_spstui()
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         isolate(home)
