@@ -9,7 +9,8 @@ is still on its way waits for it, as it would have done had it arrived a moment
 later. A key is on its way until a widget stops it or it is back at the app, and
 then until the messages it set going are handled: an enter in the query bar
 searches and moves focus to the table through three messages, and a "j" read with
-it belongs to the table, not the query.
+it belongs to the table, not the query. KeyOrderedApp is an App with its keys
+read through a KeyGate (SpsApp is one).
 """
 
 from __future__ import annotations

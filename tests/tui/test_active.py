@@ -232,20 +232,26 @@ async def test_the_view_refreshes_itself_at_the_interval(backend: Backend,
     assert loaded and refreshed
 
 
+def hold_answers(screen: ActiveScreen) -> asyncio.Event:
+    """Refreshes fetch, then wait for the event before their answer is applied."""
+    answer = asyncio.Event()
+    fetch = screen.fetch_snapshot
+
+    async def held() -> Snapshot:
+        snapshot = await fetch()
+        await answer.wait()
+        return snapshot
+
+    screen.fetch_snapshot = held  # type: ignore[method-assign]
+    return answer
+
+
 async def test_a_refresh_answered_as_the_app_quits_is_dropped_quietly(
         backend: Backend, sim: Simulator) -> None:
     app = make_app(backend)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_active(pilot)
-        answer = asyncio.Event()
-        fetch = screen.fetch_snapshot
-
-        async def held() -> Snapshot:
-            snapshot = await fetch()
-            await answer.wait()
-            return snapshot
-
-        screen.fetch_snapshot = held  # type: ignore[method-assign]
+        answer = hold_answers(screen)
         worker = screen.refresh_sessions()  # answered...
         await screen.remove_children()  # ...once quitting has taken the table down
         answer.set()
@@ -285,15 +291,7 @@ async def test_a_refresh_answered_as_the_view_closes_changes_nothing(
         await pilot.app.workers.wait_for_complete()
         await pilot.press("a")
         screen = await open_active(pilot)
-        answer = asyncio.Event()
-        fetch = screen.fetch_snapshot
-
-        async def held() -> Snapshot:
-            snapshot = await fetch()
-            await answer.wait()
-            return snapshot
-
-        screen.fetch_snapshot = held  # type: ignore[method-assign]
+        answer = hold_answers(screen)
         worker = screen.refresh_sessions()
         await pilot.pause()
         table = table_of(screen)
