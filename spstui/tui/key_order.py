@@ -44,6 +44,7 @@ class KeyGate:
         self._turn = 0  # counts keys handed on; a late word about an earlier one is ignored
         self._busy = False
         self._watchdog: Timer | None = None
+        self._arrived = 0  # the last key known to have reached its end (then it settles)
         self._settling: asyncio.Task[None] | None = None  # kept: a task unreferenced may go
 
     async def read(self, key: Typed) -> None:
@@ -100,6 +101,9 @@ class KeyGate:
 
     def _done(self, turn: int) -> None:
         if turn == self._turn:
+            # Not lost: however long it took, what it set going is waited for (a settle
+            # ends by itself), not cut short by the watchdog.
+            self._arrived = turn
             self._settling = asyncio.create_task(self._settle(turn))
 
     async def _settle(self, turn: int) -> None:
@@ -135,8 +139,8 @@ class KeyGate:
             self._watchdog = None
 
     async def _unstick(self, turn: int) -> None:
-        if turn != self._turn:
-            return  # that key went on in time; the one now on its way has its own timer
+        if turn != self._turn or turn == self._arrived:
+            return  # that key got there; the one now on its way has its own timer
         self._watchdog = None
         if self._busy:
             self._turn += 1  # whatever is still on its way no longer holds the rest

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from spstui.backend import Backend
 from spstui.tui import app as app_module
 from spstui.tui.app import SpsApp
-from spstui.tui.key_order import STUCK_AFTER
+from spstui.tui.key_order import STUCK_AFTER, KeyOrderedApp
 from tests.tui.keys import burst
 
 
@@ -95,3 +99,54 @@ async def test_keys_behind_one_that_is_held_up_go_on_after_a_while() -> None:
         typed = field.value
         Stuck.let_go.set()
     assert typed == "abc"
+
+
+class Hop(Message):
+    def __init__(self, left: int) -> None:
+        super().__init__()
+        self.left = left
+
+
+class Relay(Input):
+    """Passes a Hop on to the other relay until none are left, then focuses #to."""
+
+    def on_hop(self, message: Hop) -> None:
+        if message.left:
+            other = "#relay-2" if self.id == "relay-1" else "#relay-1"
+            self.screen.query_one(other).post_message(Hop(message.left - 1))
+        else:
+            self.app.call_later(self.screen.query_one("#to").focus)
+
+
+class SlowApp(KeyOrderedApp[None]):
+    """f5 blocks for longer than the watchdog waits, then moves focus by many messages
+    (a first open of a heavy screen on a slow machine does both)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "slow_move")]
+
+    def compose(self) -> ComposeResult:
+        yield Relay(id="relay-1")
+        yield Relay(id="relay-2")
+        yield Input(id="to")
+        yield Input(id="from")
+
+    def action_slow_move(self) -> None:
+        time.sleep(STUCK_AFTER * 1.5)
+        self.query_one("#relay-1").post_message(Hop(20))
+
+
+async def test_a_key_slower_than_the_watchdog_still_has_its_messages_handled_first() -> None:
+    app = SlowApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        app.query_one("#from").focus()
+        await pilot.pause()
+        app.post_message(events.Key("f5", None))  # and in the same read:
+        burst(app, "xyz")
+        for _ in range(60):
+            await asyncio.sleep(0.05)
+            if len(app.query_one("#to", Input).value) == 3:
+                break
+        await pilot.pause()
+        moved_to = app.query_one("#to", Input).value
+        left_in = app.query_one("#from", Input).value
+    assert (moved_to, left_in) == ("xyz", "")
