@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker
@@ -124,8 +124,10 @@ class ActiveScreen(SessionActions):
 
     DEFAULT_CSS = """
     ActiveScreen #active-main { height: 1fr; }
-    ActiveScreen #active { width: 3fr; max-width: 127; }
+    ActiveScreen #active-left { width: 3fr; max-width: 127; }
+    ActiveScreen #active { height: 1fr; }
     ActiveScreen.zoomed #active { display: none; }
+    ActiveScreen.zoomed #active-left { dock: bottom; width: 100%; max-width: 100%; height: 1; }
     ActiveScreen.zoomed DetailPane { width: 1fr; }
     ActiveScreen #active-status { width: 1fr; height: 1; padding: 0 1; background: $boost; }
     """
@@ -172,10 +174,13 @@ class ActiveScreen(SessionActions):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="active-main"):
-            yield RowTable(id="active")
+            # The status line under the table, not across the details too: a refresh
+            # (changed cells, a new status) then repaints only this side of the screen.
+            with Vertical(id="active-left"):
+                yield RowTable(id="active")
+                yield Static("Loading active sessions…", id="active-status")
             yield DetailPane(id="detail")
         yield TransfersSummary(id="active-transfers")
-        yield Static("Loading active sessions…", id="active-status")
         yield KeyFooter()
 
     def on_mount(self) -> None:

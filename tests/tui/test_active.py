@@ -14,6 +14,7 @@ import httpx
 import pytest
 from textual import events
 from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from spstui.api.client import Connection, SpsClient
@@ -284,6 +285,33 @@ async def test_a_refresh_repaints_only_the_cells_that_changed(
     assert span == {(start, table.columns[index].width + 2, 1)}
 
 
+async def test_a_refresh_paints_nothing_of_the_details_beside_the_table(
+        backend: Backend, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The status line is under the table, not under the details too: changed cells
+    # and a new status fit in a box that leaves the detail pane out of the repaint.
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        pane, table = screen.query_one(DetailPane), table_of(screen)
+        painted: list[Widget] = []
+        render_lines = Widget.render_lines
+
+        def noting(self: Widget, crop: Region) -> Any:
+            painted.append(self)
+            return render_lines(self, crop)
+
+        before = status(screen)
+        monkeypatch.setattr(Widget, "render_lines", noting)
+        sim.clock.advance(1)
+        screen.apply_snapshot(await screen.fetch_snapshot())
+        await pilot.pause()
+        after = status(screen)
+        # (The pane's own frame is redrawn, from Textual's cache, with its parent's.)
+        details = [w for w in painted if pane in w.ancestors]
+    assert table in painted and after != before
+    assert details == []
+
+
 async def test_a_refresh_answered_as_the_view_closes_changes_nothing(
         backend: Backend, sim: Simulator) -> None:
     app = SpsApp(backend, options=AppOptions(page_size=100, refresh_interval=600.0))
@@ -390,13 +418,16 @@ async def test_escape_unzooms_then_leaves_the_view(backend: Backend) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_active(pilot)
         await pilot.press("z")
+        await pilot.pause()
         zoomed = not table_of(screen).display
+        line = screen.query_one("#active-status").region  # still in sight, full width
         await pilot.press("escape")
         unzoomed = table_of(screen).display and app.screen is screen
         await pilot.press("escape")
         await pilot.pause()
         left = screen not in app.screen_stack
     assert zoomed and unzoomed and left
+    assert line.width == SIZE[0] and line.y == SIZE[1] - 2  # above the footer
 
 
 async def test_in_an_80_column_terminal_the_active_list_has_the_width(backend: Backend) -> None:
