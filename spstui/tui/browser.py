@@ -22,6 +22,7 @@ from spstui.tui.detail import DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.footer import KeyFooter
+from spstui.tui.key_order import Loading
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.querybar import QueryBar
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
@@ -84,6 +85,7 @@ class BrowserScreen(SessionActions):
         self.triage_filter: str | None = None
         self.page_text = ""
         self.deep: DeepPager | None = None
+        self.page_loading = Loading()  # the key gate holds keys typed meanwhile
 
     def compose(self) -> ComposeResult:
         state = getattr(self.app, "ui_state", None)
@@ -141,8 +143,13 @@ class BrowserScreen(SessionActions):
         clause = f"session_id:({' OR '.join(quote_term(i) for i in ids)})"
         return replace(query, q=f"({query.q}) AND {clause}" if query.q.strip() else clause)
 
+    def load_page(self, query: SearchQuery, offset: int) -> None:
+        """Show that page in place of this one; keys typed meanwhile wait for it."""
+        self.page_loading.begin()
+        self._load_page(query, offset)
+
     @work(exclusive=True, group="page")
-    async def load_page(self, query: SearchQuery, offset: int) -> None:
+    async def _load_page(self, query: SearchQuery, offset: int) -> None:
         self.set_status("Loading…", "italic")
         sent = self.effective_query() if query == self.query_value else query
         try:
@@ -176,6 +183,7 @@ class BrowserScreen(SessionActions):
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
+        self.page_loading.end()  # the keys it holds go on once this handler is done
         self.query_value, self.page_offset = message.query, message.offset
         page = message.page
         self.match_count = page.meta.match_count
@@ -209,6 +217,7 @@ class BrowserScreen(SessionActions):
 
     @on(PageFailed)
     def page_failed(self, message: PageFailed) -> None:
+        self.page_loading.end()
         self.set_status(f"{message.error}  (r retries)", "bold red")
         if "Invalid q" in message.error or "InvalidQuery" in message.error:
             self.query_one(QueryBar).show_error(message.error)

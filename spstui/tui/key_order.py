@@ -11,11 +11,19 @@ then until the messages it set going are handled: an enter in the query bar
 searches and moves focus to the table through three messages, and a "j" read with
 it belongs to the table, not the query. KeyOrderedApp is an App with its keys
 read through a KeyGate (SpsApp is one).
+
+A screen that is loading what the next keys are meant for (a search's results)
+says so through a Loading: keys read meanwhile wait until it is shown, so the "j"
+of "/protocol:ssh⏎j" moves in the results, not in the page they replace. Never for
+long: after TYPE_AHEAD_WAIT keys go on to what is on screen, so a slow appliance
+never holds the keyboard.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -34,6 +42,34 @@ STUCK_AFTER = 0.5
 # Turns of the event loop to wait, at most, for the messages a key set going to be
 # handled; something that keeps posting (an animation) does not hold the keys long.
 SETTLE_TURNS = 100
+# The longest a key waits for a screen's loading, counted from when it began.
+TYPE_AHEAD_WAIT = 1.0
+
+
+class Loading:
+    """A screen's word to the key gate that what it shows is being replaced."""
+
+    def __init__(self) -> None:
+        self._shown = asyncio.Event()
+        self._shown.set()
+        self._since = 0.0
+
+    def begin(self) -> None:
+        self._since = time.monotonic()
+        self._shown.clear()
+
+    def end(self) -> None:
+        self._shown.set()
+
+    def remaining(self) -> float:
+        """Seconds a key read now would wait (0: none)."""
+        if self._shown.is_set():
+            return 0.0
+        return max(0.0, self._since + TYPE_AHEAD_WAIT - time.monotonic())
+
+    async def wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._shown.wait(), self.remaining())
 
 
 class KeyGate:
@@ -70,6 +106,14 @@ class KeyGate:
         self._busy = True
         self._turn += 1
         turn = self._turn
+        loading = getattr(self._app.screen, "page_loading", None)
+        if isinstance(loading, Loading) and loading.remaining():
+            # It waits first in line, in a task (waiting here would hold up the app's
+            # queue); waiting is not being lost, so the watchdog leaves it be.
+            self._held.appendleft(key)
+            self._arrived = turn
+            self._settling = asyncio.create_task(self._wait_for(loading, turn))
+            return
         if self._held or self._watchdog is not None:
             self._start_watchdog()
         target = self._app.focused or self._app.screen
@@ -116,6 +160,10 @@ class KeyGate:
                 return
             if self._settled():
                 break
+        self._app.call_later(self._next, turn)
+
+    async def _wait_for(self, loading: Loading, turn: int) -> None:
+        await loading.wait()
         self._app.call_later(self._next, turn)
 
     def _settled(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,14 @@ from textual.worker import WorkerCancelled
 
 from spstui.api import trails
 from spstui.api.client import Connection, SpsClient
-from spstui.backend import Backend
+from spstui.api.models import SearchPage
+from spstui.api.search import SearchQuery
+from spstui.backend import Backend, Freshness
 from spstui.cache import CacheStore
 from spstui.simulator import Simulator
 from spstui.simulator.app import Fault
 from spstui.simulator.server import BackgroundServer
+from spstui.tui import key_order
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.confirm import Confirm
@@ -507,3 +511,60 @@ async def test_a_dialog_opened_in_a_burst_gets_the_keys_behind_it(backend: Backe
         back_home = isinstance(app.screen, BrowserScreen)
     assert stored.flag == "suspicious" and stored.note == "odd sudo"
     assert back_home
+
+
+def hold_searches(backend: Backend, q: str) -> asyncio.Event:
+    """Pages asked for with query `q` are answered once the event is set."""
+    answer = asyncio.Event()
+    page = backend.page
+
+    async def held(query: SearchQuery, offset: int = 0) -> tuple[SearchPage, Freshness]:
+        if query.q == q:
+            await answer.wait()
+        return await page(query, offset)
+
+    backend.page = held  # type: ignore[method-assign]
+    return answer
+
+
+async def until_loading(app: SpsApp) -> None:
+    """Until the burst's enter has started the search (the keys go one at a time)."""
+    for _ in range(500):
+        if status(app).startswith("Loading"):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the search did not start: {status(app)!r}")
+
+
+async def test_keys_typed_while_a_search_loads_move_in_its_results(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        answer = hold_searches(backend, "protocol:ssh")
+        burst(app, "/", "protocol:ssh", "enter", "j", "j")
+        await until_loading(app)
+        await asyncio.sleep(0.2)  # time the j's would have had to move the old page
+        loading, row_while_loading = status(app), browser(app).session_table().cursor_row
+        answer.set()
+        await settle(pilot, app)
+        screen = browser(app)
+        row, protocol = screen.session_table().cursor_row, screen.current_row()
+    assert loading.startswith("Loading") and row_while_loading == 0
+    assert row == 2 and protocol is not None and protocol.protocol == "SSH"
+
+
+async def test_a_search_that_takes_long_holds_keys_only_for_a_moment(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(key_order, "TYPE_AHEAD_WAIT", 0.2)
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        answer = hold_searches(backend, "protocol:ssh")
+        burst(app, "/", "protocol:ssh", "enter", "j")
+        await until_loading(app)
+        await asyncio.sleep(0.6)
+        still_loading = status(app).startswith("Loading")
+        row = browser(app).session_table().cursor_row  # on the page still shown
+        answer.set()
+        await settle(pilot, app)
+    assert still_loading and row == 1
