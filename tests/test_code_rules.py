@@ -51,7 +51,8 @@ def test_source_is_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_api_layer_is_mypy_clean() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "spstui/api"], cwd=ROOT,
+def test_the_package_is_mypy_clean() -> None:
+    # Strict, on all of spstui (pyproject's [tool.mypy]), not only the API layer.
+    result = subprocess.run([sys.executable, "-m", "mypy", "-p", "spstui"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -25,9 +25,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from luqum import tree  # type: ignore[import-untyped]
-from luqum.exceptions import ParseError  # type: ignore[import-untyped]
-from luqum.parser import parser  # type: ignore[import-untyped]
+from luqum import tree
+from luqum.exceptions import ParseError
+from luqum.parser import parser
 
 from spstui.api.verdicts import normalize
 from spstui.cache import dates, fulltext

@@ -4,6 +4,7 @@ building the parser imports nothing heavy: the terminal UI starts without it."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from spstui.cli.connect import add_connection_options
 
@@ -11,9 +12,10 @@ from spstui.cli.connect import add_connection_options
 CONFIG_OBJECTS = ("indexer", "vnc")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[Any]) -> None:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text, description=help_text)
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text,
+                                                         description=help_text)
         add_connection_options(parser, suppress=True)
         return parser
 

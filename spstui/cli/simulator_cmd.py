@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from datetime import datetime
+from typing import Any
 
 DEMO_PORT = 8443
 
@@ -30,7 +31,7 @@ def _nonnegative_int(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[Any]) -> None:
     sim = sub.add_parser(
         "simulator", help="serve a simulated SPS appliance (REST API) on a port",
         description="Serve a simulated SPS appliance whose REST API answers like the "

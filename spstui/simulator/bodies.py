@@ -7,7 +7,7 @@ links the indexer part as `indexer`; "8.0" writes ISO 8601 and `indexing`.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from spstui.simulator import events as ev
 from spstui.simulator import vocab
@@ -131,9 +131,9 @@ def channel_items(store: SessionStore, s: Session, t: float, compat: str) -> lis
     for ch in ev.channels_at(store, s, t):
         body = dict(ch)
         for name in ("start_time", "end_time"):
-            value = body[name]
+            value = cast(float | None, body[name])
             if value is not None:
-                body[name] = int(value) if compat == "6.0" else iso(float(value))  # type: ignore[arg-type]
+                body[name] = int(value) if compat == "6.0" else iso(float(value))
         n = int(ch["channel_id"]) + 1  # type: ignore[call-overload]
         items.append({"body": body, "key": str(n),
                       "meta": {"href": f"/api/audit/sessions/{key}/channels/{n}"}})

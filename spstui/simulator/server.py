@@ -73,7 +73,6 @@ def serve_socket(listening: socket.socket, stop: threading.Event, sim: Simulator
     so a client may connect at once: its requests wait in the listen queue.
     """
     server = uvicorn.Server(_config(sim, "127.0.0.1", 0, None))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 
     def watch() -> None:
         stop.wait()
@@ -93,8 +92,8 @@ class BackgroundServer:
                  tls: TlsFiles | None = None) -> None:
         self.sim = sim
         self.tls = tls
+        # In a thread uvicorn leaves the process's signal handlers alone.
         self._server = uvicorn.Server(_config(sim, host, port, tls))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.url = ""
 

@@ -230,8 +230,9 @@ class ActiveScreen(SessionActions):
 
     def refresh_sessions(self) -> Worker[None]:
         """Fetch and apply once now, in a worker (the timer and `r` call this)."""
-        self._worker = self._refresh()
-        return self._worker
+        worker: Worker[None] = self._refresh()
+        self._worker = worker
+        return worker
 
     @work(exclusive=True, group="active-refresh")
     async def _refresh(self) -> None:
@@ -268,12 +269,12 @@ class ActiveScreen(SessionActions):
         table = self.session_table()
         changes: list[tuple[str, str, Text]] = []  # cells to rewrite, all in one go
         expired: list[str] = []
-        for entry in self.entries.values():
-            entry.age += 1
-            if entry.state == "new" and entry.age >= new_for:
-                entry.state = "active"
-            elif entry.state == "ended" and entry.age >= keep_ended:
-                expired.append(entry.row.key)
+        for aging in self.entries.values():
+            aging.age += 1
+            if aging.state == "new" and aging.age >= new_for:
+                aging.state = "active"
+            elif aging.state == "ended" and aging.age >= keep_ended:
+                expired.append(aging.row.key)
         for row in snap.rows:
             entry = self.entries.get(row.key)
             if entry is None:

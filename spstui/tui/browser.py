@@ -328,8 +328,8 @@ class BrowserScreen(SessionActions):
         self.table.relabel()
         self.deep = None
         if hasattr(self.app, "ui_state"):
-            self.app.ui_state.sort = sort
-            self.app.save_ui_state()
+            self.sps.ui_state.sort = sort
+            self.sps.save_ui_state()
 
     def action_columns(self) -> None:
         def chosen(columns: list[str] | None) -> None:
@@ -341,8 +341,8 @@ class BrowserScreen(SessionActions):
             table.build_columns()
             table.fill([self.rows[k] for k in self.keys], self.selected, self.marks)
             if hasattr(self.app, "ui_state"):
-                self.app.ui_state.columns = list(columns)
-                self.app.save_ui_state()
+                self.sps.ui_state.columns = list(columns)
+                self.sps.save_ui_state()
 
         self.app.push_screen(ColumnPicker(self.columns), chosen)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -119,7 +120,7 @@ def _plain(value: object) -> object:
         return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(str(_plain(v)) for v in value)
-    return when(value) if hasattr(value, "astimezone") else value
+    return when(value) if isinstance(value, datetime) else value
 
 
 def _cells(tab_id: str, record: dict[str, Any], columns: list[str]) -> list[Text]:

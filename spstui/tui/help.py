@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Group
@@ -180,7 +180,7 @@ class HelpScreen(ModalScreen[None]):
                                id="help-tips")
 
 
-def toggle_help(app: App[object]) -> None:
+def toggle_help(app: App[Any]) -> None:
     """Show the keys of the current screen, or close the help if it is open."""
     if isinstance(app.screen, HelpScreen):
         app.screen.dismiss()
