@@ -145,11 +145,10 @@ class BrowserScreen(SessionActions):
 
     def load_page(self, query: SearchQuery, offset: int) -> None:
         """Show that page in place of this one; keys typed meanwhile wait for it."""
-        self.page_loading.begin()
-        self._load_page(query, offset)
+        self._load_page(query, offset, self.page_loading.begin())
 
     @work(exclusive=True, group="page")
-    async def _load_page(self, query: SearchQuery, offset: int) -> None:
+    async def _load_page(self, query: SearchQuery, offset: int, load: int) -> None:
         self.set_status("Loading…", "italic")
         sent = self.effective_query() if query == self.query_value else query
         try:
@@ -163,9 +162,9 @@ class BrowserScreen(SessionActions):
                 limited = replace(sent, limit=min(sent.limit, BASIC_SEARCH_CAP - offset))
                 page, freshness = await self.backend.page(limited, offset)
         except SpsError as err:
-            self.post_message(PageFailed(query, offset, str(err)))
+            self.post_message(PageFailed(query, offset, str(err), load))
             return
-        self.post_message(PageLoaded(query, offset, page, freshness))
+        self.post_message(PageLoaded(query, offset, page, freshness, load))
 
     async def _deep_page(self, query: SearchQuery, offset: int) -> tuple[SearchPage, Freshness]:
         client = self.backend.client
@@ -183,7 +182,7 @@ class BrowserScreen(SessionActions):
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
-        self.page_loading.end()  # the keys it holds go on once this handler is done
+        self.page_loading.end(message.load)  # held keys go on once this handler is done
         self.query_value, self.page_offset = message.query, message.offset
         page = message.page
         self.match_count = page.meta.match_count
@@ -217,7 +216,7 @@ class BrowserScreen(SessionActions):
 
     @on(PageFailed)
     def page_failed(self, message: PageFailed) -> None:
-        self.page_loading.end()
+        self.page_loading.end(message.load)
         self.set_status(f"{message.error}  (r retries)", "bold red")
         if "Invalid q" in message.error or "InvalidQuery" in message.error:
             self.query_one(QueryBar).show_error(message.error)

@@ -15,8 +15,9 @@ read through a KeyGate (SpsApp is one).
 A screen that is loading what the next keys are meant for (a search's results)
 says so through a Loading: keys read meanwhile wait until it is shown, so the "j"
 of "/protocol:ssh⏎j" moves in the results, not in the page they replace. Never for
-long: after TYPE_AHEAD_WAIT keys go on to what is on screen, so a slow appliance
-never holds the keyboard.
+long: a key waits at most TYPE_AHEAD_WAIT from when it was read (then it acts on
+what is on screen), and a priority binding (ctrl+q) not at all, so a slow
+appliance never holds the keyboard.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ STUCK_AFTER = 0.5
 # Turns of the event loop to wait, at most, for the messages a key set going to be
 # handled; something that keeps posting (an animation) does not hold the keys long.
 SETTLE_TURNS = 100
-# The longest a key waits for a screen's loading, counted from when it began.
+# The longest a key waits for a screen's loading, from when the key was read.
 TYPE_AHEAD_WAIT = 1.0
 
 
@@ -52,31 +53,34 @@ class Loading:
     def __init__(self) -> None:
         self._shown = asyncio.Event()
         self._shown.set()
-        self._since = 0.0
+        self._load = 0
 
-    def begin(self) -> None:
-        self._since = time.monotonic()
+    def begin(self) -> int:
+        """A new load: its number, for `end`."""
+        self._load += 1
         self._shown.clear()
+        return self._load
 
-    def end(self) -> None:
-        self._shown.set()
+    def end(self, load: int) -> None:
+        """Load `load` is shown; the answer of one that was replaced ends nothing."""
+        if load == self._load:
+            self._shown.set()
 
-    def remaining(self) -> float:
-        """Seconds a key read now would wait (0: none)."""
-        if self._shown.is_set():
-            return 0.0
-        return max(0.0, self._since + TYPE_AHEAD_WAIT - time.monotonic())
+    @property
+    def under_way(self) -> bool:
+        return not self._shown.is_set()
 
-    async def wait(self) -> None:
+    async def wait(self, until: float) -> None:
+        """Until it is shown, or the monotonic time `until`."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._shown.wait(), self.remaining())
+            await asyncio.wait_for(self._shown.wait(), until - time.monotonic())
 
 
 class KeyGate:
     def __init__(self, app: App[Any], send: Callable[[Typed], Awaitable[None]]) -> None:
         self._app = app
         self._send = send  # Textual's own handling of a key the app has read
-        self._held: deque[Typed] = deque()
+        self._held: deque[tuple[Typed, float]] = deque()  # and when each was read
         self._turn = 0  # counts keys handed on; a late word about an earlier one is ignored
         self._busy = False
         self._watchdog: Timer | None = None
@@ -86,11 +90,11 @@ class KeyGate:
     async def read(self, key: Typed) -> None:
         """The app has read `key` (or a paste) from the terminal."""
         if self._busy:
-            self._held.append(key)
+            self._held.append((key, time.monotonic()))
             if self._watchdog is None:
                 self._start_watchdog()
             return
-        await self._hand_on(key)
+        await self._hand_on(key, time.monotonic())
 
     def _start_watchdog(self) -> None:
         """Time the key on its way now (not the whole burst)."""
@@ -102,17 +106,19 @@ class KeyGate:
         self._watchdog = self._app.set_timer(
             STUCK_AFTER, lambda: self._app.call_later(self._unstick, turn))
 
-    async def _hand_on(self, key: Typed) -> None:
+    async def _hand_on(self, key: Typed, read_at: float) -> None:
         self._busy = True
         self._turn += 1
         turn = self._turn
+        until = read_at + TYPE_AHEAD_WAIT
         loading = getattr(self._app.screen, "page_loading", None)
-        if isinstance(loading, Loading) and loading.remaining():
+        if (isinstance(loading, Loading) and loading.under_way
+                and time.monotonic() < until and not self._urgent(key)):
             # It waits first in line, in a task (waiting here would hold up the app's
             # queue); waiting is not being lost, so the watchdog leaves it be.
-            self._held.appendleft(key)
+            self._held.appendleft((key, read_at))
             self._arrived = turn
-            self._settling = asyncio.create_task(self._wait_for(loading, turn))
+            self._settling = asyncio.create_task(self._wait_for(loading, until, turn))
             return
         if self._held or self._watchdog is not None:
             self._start_watchdog()
@@ -162,9 +168,16 @@ class KeyGate:
                 break
         self._app.call_later(self._next, turn)
 
-    async def _wait_for(self, loading: Loading, turn: int) -> None:
-        await loading.wait()
+    async def _wait_for(self, loading: Loading, until: float, turn: int) -> None:
+        await loading.wait(until)
         self._app.call_later(self._next, turn)
+
+    def _urgent(self, key: Typed) -> bool:
+        """A priority binding (ctrl+q quits) never waits for a screen's loading."""
+        if not isinstance(key, events.Key):
+            return False
+        active = self._app.screen.active_bindings.get(key.key)
+        return active is not None and active.binding.priority
 
     def _settled(self) -> bool:
         """No message is waiting in the app, its screens or the current screen's widgets."""
@@ -181,7 +194,7 @@ class KeyGate:
             return
         self._busy = False
         if self._held:
-            await self._hand_on(self._held.popleft())
+            await self._hand_on(*self._held.popleft())
         elif self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None

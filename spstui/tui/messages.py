@@ -17,6 +17,7 @@ class PageLoaded(Message):
     offset: int
     page: SearchPage
     freshness: Freshness
+    load: int = 0  # which load it answers (Loading.begin): a replaced one's does not end it
 
 
 @dataclass
@@ -24,4 +25,5 @@ class PageFailed(Message):
     query: SearchQuery
     offset: int
     error: str
+    load: int = 0
 

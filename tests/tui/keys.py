@@ -6,7 +6,7 @@ from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
 
-KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "left", "enter", "up", "down"}
+KEY_NAMES = {"tab", "shift+tab", "backspace", "ctrl+u", "ctrl+q", "left", "enter", "up", "down"}
 
 
 def burst(app: App[object], *keys: str) -> None:

@@ -568,3 +568,34 @@ async def test_a_search_that_takes_long_holds_keys_only_for_a_moment(
         answer.set()
         await settle(pilot, app)
     assert still_loading and row == 1
+
+
+async def test_keys_read_together_wait_for_loading_once_not_once_per_load(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each "r" starts a load on an appliance that does not answer: the keys read with
+    # them wait once, counted from when they were read, not a wait for every load.
+    monkeypatch.setattr(key_order, "TYPE_AHEAD_WAIT", 0.3)
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        answer = hold_searches(backend, "")
+        burst(app, "r", "r", "r", "r", "j")
+        await asyncio.sleep(0.8)  # four waits of their own would be 1.2 s
+        row = browser(app).session_table().cursor_row
+        answer.set()
+        await settle(pilot, app)
+    assert row == 1
+
+
+async def test_ctrl_q_quits_at_once_while_a_page_loads(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        hold_searches(backend, "")
+        burst(app, "r", "ctrl+q")
+        for _ in range(50):  # well within TYPE_AHEAD_WAIT
+            await asyncio.sleep(0.01)
+            if not app.is_running:
+                break
+        quit_early = not app.is_running
+    assert quit_early

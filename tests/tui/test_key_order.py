@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 from spstui.backend import Backend
 from spstui.tui import app as app_module
 from spstui.tui.app import SpsApp
-from spstui.tui.key_order import STUCK_AFTER, KeyOrderedApp
+from spstui.tui.key_order import STUCK_AFTER, KeyOrderedApp, Loading
 from tests.tui.keys import burst
 
 
@@ -150,3 +150,15 @@ async def test_a_key_slower_than_the_watchdog_still_has_its_messages_handled_fir
         moved_to = app.query_one("#to", Input).value
         left_in = app.query_one("#from", Input).value
     assert (moved_to, left_in) == ("xyz", "")
+
+
+async def test_the_answer_of_a_replaced_load_does_not_end_loading() -> None:
+    # A page asked for and then replaced (r pressed again) may still be answered:
+    # keys held for the new page must go on waiting for that one.
+    loading = Loading()
+    first = loading.begin()
+    second = loading.begin()
+    loading.end(first)
+    still = loading.under_way
+    loading.end(second)
+    assert still and not loading.under_way
