@@ -458,7 +458,11 @@ class RowTable(ScrollView, can_focus=True):
         for i, (column, cell) in enumerate(zip(self.columns, cells, strict=False)):
             hit = self._segments.get((key, i)) if key is not None else None
             if hit is None or hit.cell is not cell or hit.width != column.width:
-                rendered = Segment.adjust_line_length(list(cell.render(console)), column.width)
+                # Text.render leaves out the text's own style (its spans only): it goes
+                # under them here, as printing the Text would put it.
+                own = console.get_style(cell.style) if cell.style else None
+                rendered = Segment.adjust_line_length(
+                    list(Segment.apply_style(cell.render(console), own)), column.width)
                 pad = Segment(" " * PADDING)
                 hit = _Rendered(cell, column.width, [pad, *rendered, pad])
                 if key is not None:

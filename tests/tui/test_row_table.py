@@ -50,6 +50,30 @@ async def test_a_line_shows_its_new_cell_and_the_look_of_where_the_cursor_is() -
     assert themed_look != moved_look  # a new theme repaints from scratch
 
 
+async def test_a_cell_keeps_its_own_style_on_every_look_of_line() -> None:
+    # A red verdict or a highlighted command stays so, on the cursor and off it.
+    app = TableApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_column("action", key="action", width=12)
+        table.add_column("note", key="note", width=12)
+        for key in ("a", "b"):
+            table.add_row(Text("sudo -i", style="bold yellow"),
+                          Text.assemble("x ", ("y", "italic")), key=key)
+        table.focus()
+        await pilot.pause()
+        looks = []
+        for row in (0, 1):  # the cursor's line, then a plain one
+            strip = table.render_line(row + 1)
+            flagged = [s.style for s in strip if s.text == "sudo -i"]
+            spanned = [s.style for s in strip if s.text == "y"]
+            looks.append((flagged[0], spanned[0]))
+    for flagged, spanned in looks:
+        assert flagged is not None and flagged.bold and flagged.color is not None
+        assert flagged.color.name == "yellow"
+        assert spanned is not None and spanned.italic
+
+
 async def test_changed_cells_repaint_where_they_are_on_screen_when_scrolled() -> None:
     app = TableApp()
     async with app.run_test(size=(40, 10)) as pilot:
