@@ -77,6 +77,9 @@ class BrowserScreen(SessionActions):
         self.columns: list[str] = list(DEFAULT_COLUMNS)
         self.query_value = SearchQuery(limit=page_size, sort=(self.sort,))
         self.page_offset = 0
+        # The page last asked for (shown, or on its way): `]` typed ahead moves on
+        # from it, so "]]]" goes three pages on, not one.
+        self.wanted: tuple[SearchQuery, int] = (self.query_value, 0)
         self.match_count: int | None = None
         self.keys: list[str] = []
         self.rows: dict[str, SessionRow] = {}
@@ -145,6 +148,7 @@ class BrowserScreen(SessionActions):
 
     def load_page(self, query: SearchQuery, offset: int) -> None:
         """Show that page in place of this one; keys typed meanwhile wait for it."""
+        self.wanted = (query, offset)
         self._load_page(query, offset, self.page_loading.begin())
 
     @work(exclusive=True, group="page")
@@ -217,6 +221,7 @@ class BrowserScreen(SessionActions):
     @on(PageFailed)
     def page_failed(self, message: PageFailed) -> None:
         self.page_loading.end(message.load)
+        self.wanted = (self.query_value, self.page_offset)  # still what is shown
         self.set_status(f"{message.error}  (r retries)", "bold red")
         if "Invalid q" in message.error or "InvalidQuery" in message.error:
             self.query_one(QueryBar).show_error(message.error)
@@ -290,11 +295,12 @@ class BrowserScreen(SessionActions):
         self.query_one(QueryBar).focus_query()
 
     def action_page(self, step: int) -> None:
-        offset = self.page_offset + step * self.page_size
-        if step < 0 and offset < 0 < self.page_offset:
+        query, base = self.wanted
+        offset = base + step * self.page_size
+        if step < 0 and offset < 0 < base:
             offset = 0
         if 0 <= offset < (self.match_count or 0):
-            self.load_page(self.query_value, offset)
+            self.load_page(query, offset)
         else:
             self.notify("No more pages that way.", timeout=2)
 

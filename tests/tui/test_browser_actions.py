@@ -599,3 +599,20 @@ async def test_ctrl_q_quits_at_once_while_a_page_loads(backend: Backend) -> None
                 break
         quit_early = not app.is_running
     assert quit_early
+
+
+async def test_pages_typed_ahead_each_move_on_from_the_one_before(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "]]]" on a slow appliance: each "]" moves on from the page the one before asked
+    # for, not from the page still on screen.
+    monkeypatch.setattr(key_order, "TYPE_AHEAD_WAIT", 0.1)
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        answer = hold_searches(backend, "")
+        burst(app, "]", "]", "]")
+        await asyncio.sleep(0.5)
+        answer.set()
+        await settle(pilot, app)
+        shown = status(app)
+    assert shown.startswith("61–80 of")
