@@ -236,6 +236,11 @@ class DetailPane(Vertical):
         if 1 <= index <= len(TABS):
             self.query_one(TabbedContent).active = f"tab-{TABS[index - 1][0]}"
 
+    def current_table(self) -> RowTable | None:
+        """The table of the tab shown."""
+        pane = self.query_one(TabbedContent).active_pane
+        return pane.query(RowTable).first() if pane is not None else None
+
     # -- filling the tabs --------------------------------------------------------------
 
     def _show_title(self) -> None:

@@ -80,25 +80,47 @@ class SessionActions(Screen[Any]):
 
     # -- moving about (the screens bind j/k/g/G, z and 1-6 to these) -------------------
 
+    def _moved_table(self) -> RowTable:
+        """What j/k/g/G move in: the details' table when they have the screen (zoomed),
+        so the keys scroll what is shown instead of picking another session unseen."""
+        if self.has_class("zoomed"):
+            table = self.query_one(DetailPane).current_table()
+            if table is not None:
+                return table
+        return self.session_table()
+
     def action_cursor(self, step: int) -> None:
-        table = self.session_table()
+        table = self._moved_table()
         table.move_cursor(row=table.cursor_row + step)
 
     def action_cursor_edge(self, last: int) -> None:
-        table = self.session_table()
+        table = self._moved_table()
         table.move_cursor(row=table.row_count - 1 if last else 0)
 
     def action_zoom(self) -> None:
-        self.toggle_class("zoomed")  # the screen's CSS gives the details the width
+        if self.has_class("zoomed"):
+            self.remove_class("zoomed")
+            self.session_table().focus()
+        else:
+            self.action_open_details()
 
     def action_open_details(self) -> None:
-        self.add_class("zoomed")  # escape (or z) goes back to the table
+        self.add_class("zoomed")  # the screen's CSS gives the details the width
+        # The keys go with it (the table is hidden); escape (or z) goes back.
+        self._focus_details()
+
+    def _focus_details(self) -> None:
+        table = self.query_one(DetailPane).current_table()
+        if table is not None:
+            table.focus()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def action_tab(self, n: int) -> None:
         self.query_one(DetailPane).show_tab(n)
+        if self.has_class("zoomed"):
+            self.call_after_refresh(self._focus_details)  # once that tab is shown
 
     def read_only(self) -> bool:
         options = getattr(self.app, "options", None)

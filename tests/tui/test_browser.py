@@ -241,6 +241,31 @@ async def test_overview_values_wrap_in_the_narrow_pane_and_not_when_zoomed(
             key) == 1
 
 
+async def test_zoomed_the_keys_move_in_the_details_not_to_another_session(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        key, overview = await first_overview(app, pilot)
+        sessions = app.screen.query_one("#sessions", SessionTable)
+        await pilot.press("z")
+        await pilot.pause()
+        focused_zoomed = app.focused
+        await pilot.press("G")
+        await pilot.pause()
+        last, rows = overview.cursor_row, overview.row_count
+        still = screen_of(app).current_key()
+        await pilot.press("3")
+        await pilot.pause()
+        events = app.screen.query_one("#table-events", RowTable)
+        focused_events = app.focused
+        await pilot.press("escape")
+        await pilot.pause()
+        focused_back = app.focused
+    assert focused_zoomed is overview and last == rows - 1 and still == key
+    assert focused_events is events
+    assert focused_back is sessions
+
+
 @pytest.mark.parametrize("text", [
     "svc-AmezV9mXYZabcdefghijklmno-ssh_jump-50",  # no space to break at
     "mount, sudo, chmod, ssh, adduser",
