@@ -210,8 +210,19 @@ class DetailPane(Vertical):
         self.query_one("#detail-title", Static).update(literal(f"Loading {key}…"), layout=False)
 
     def show_error(self, message: str) -> None:
+        """Why the session cannot be shown, whole (the title line would cut it), in
+        every tab: none of them shows the session before."""
         self._stop_tail()
+        self._session, self._parts = None, {}
         self.query_one("#detail-title", Static).update(literal(message, "bold red"), layout=False)
+        lines = wrap_cells(safe_text(message),
+                           max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - 4))
+        for tab_id, _ in TABS:
+            table = self.query_one(f"#table-{tab_id}", RowTable)
+            table.clear(columns=True)
+            table.add_column("")
+            for line in lines:
+                table.add_row(literal(line, "red"))
 
     def show(self, session: Session, parts: dict[str, list[Any]], note: str = "",
              failures: dict[str, str] | None = None) -> None:
@@ -301,10 +312,15 @@ class DetailPane(Vertical):
         if tab_id == "channels":
             self._fill_channels(table, records)
             return
+        shown = [rec for rec in records if _matches(rec, text_filter)]
+        if not shown:  # the filter is kept from session to session: say it is there
+            table.add_column("")
+            table.add_row(literal(f"{len(records)} events, none with {text_filter!r} "
+                                  "(the filter above)", "dim"))
+            return
         table.add_columns(*columns)
-        for rec in records:
-            if _matches(rec, text_filter):
-                table.add_row(*_cells(tab_id, rec, columns))
+        for rec in shown:
+            table.add_row(*_cells(tab_id, rec, columns))
 
     @staticmethod
     def _fill_channels(table: RowTable, records: list[dict[str, Any]]) -> None:

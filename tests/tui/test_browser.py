@@ -425,6 +425,28 @@ async def test_a_part_that_fails_to_load_says_why_in_its_tab(backend: Backend,
     assert len(said) == 1 and said[0].startswith("Could not load:")
 
 
+async def test_offline_a_session_not_in_the_cache_says_so_in_the_details(
+        sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3", now=sim.now) as cache:
+        online = SpsApp(Backend(client, cache, now=sim.now), page_size=20)
+        async with online.run_test(size=SIZE) as pilot:
+            await settle(pilot, online)  # the page and its first session are cached
+            uncached = screen_of(online).keys[5]
+        offline = SpsApp(Backend(None, cache, offline=True, now=sim.now), page_size=20)
+        async with offline.run_test(size=SIZE) as pilot:
+            await settle(pilot, offline)
+            screen_of(offline).load_detail(uncached)
+            await settle(pilot, offline)
+            pane = offline.screen.query_one(DetailPane)
+            said = {tab: " ".join(str(t.get_row_at(i)[0]) for i in range(t.row_count))
+                    for tab in ("overview", "events")
+                    for t in [pane.query_one(f"#table-{tab}", RowTable)]}
+    await client.aclose()
+    assert all("not in the cache" in text for text in said.values())
+
+
 async def test_offline_the_cached_page_is_shown_with_its_age(sim: Simulator,
                                                              tmp_path: Path) -> None:
     clock = sim.clock
