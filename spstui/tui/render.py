@@ -107,7 +107,7 @@ COLUMNS = tuple(CELLS[c][0] for c in DEFAULT_COLUMNS)
 
 # Display widths of the session table's columns. Fixed widths keep the columns from
 # jumping between pages, and let the table skip measuring every cell (below).
-WIDTHS = {"start": 11, "end": 11, "user": 17, "route": 25, "proto": 6, "verdict": 10,
+WIDTHS = {"start": 11, "end": 11, "user": 16, "route": 24, "proto": 6, "verdict": 10,
           "time": 7, "active": 1, "index": 8, "risk": 4, "policy": 16, "session_id": 36}
 
 

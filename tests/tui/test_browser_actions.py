@@ -132,6 +132,22 @@ async def test_s_sorts_on_the_column_under_the_cursor_and_is_remembered(
     assert remembered == descending
 
 
+async def test_the_default_columns_and_their_sort_arrow_fit_a_160_column_terminal(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=100)  # more rows than lines: a vertical scrollbar
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = browser(app).table
+        for _ in range(len(table.column_ids) - 1):  # to the last column, and sort on it
+            await pilot.press("l")
+        await pilot.press("s")
+        await settle(pilot, app)
+        needed, room = table.virtual_size.width, table.scrollable_content_region.width
+        header = table.render_line(0).text
+    assert SIZE[0] == 160 and needed <= room  # nothing to scroll sideways to
+    assert header.rstrip().endswith("risk ▲")
+
+
 async def test_column_picker_changes_and_remembers_columns(backend: Backend,
                                                           tmp_path: Path) -> None:
     options = AppOptions(page_size=20, state_path=tmp_path / "state.json")
