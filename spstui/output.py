@@ -109,8 +109,15 @@ def csv_text(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else to_jsonable(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    # As the JSON has them and the appliance's own CSV writes them, not Python's "True".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else to_jsonable(value)
 
 
 def csv_for_terminal(text: str, out: TextIO) -> str:

@@ -59,3 +59,8 @@ def test_table_aligns_wide_characters_and_escapes_cells() -> None:
                                                                           strict=True)}
     assert starts == {cell_len("山田太郎") + 2}
     assert truncate("abcdef", 4) == "abc…"
+
+
+def test_csv_writes_booleans_as_json_does_and_nothing_for_none() -> None:
+    text = csv_text([["k1", True, False, None, 3]], ["key", "active", "archived", "x", "n"])
+    assert text.splitlines()[1] == '"k1","true","false","","3"'
