@@ -216,8 +216,9 @@ def launch_player(template: str | None, file: Path,
     command = player_command(template, file, which)
     if command is None:
         return PlayerLaunch(False, (
-            f"The trail is in {file}. Safeguard Desktop Player was not found on PATH; set "
-            "player_command in your profile, e.g. player_command = \"/path/to/player {file}\"."))
+            "Safeguard Desktop Player was not found on PATH; set player_command in your "
+            "profile, e.g. player_command = \"/path/to/player {file}\". The trail is in:\n"
+            f"{file}"))  # last and on a line of its own: no full stop runs into the name
     run = spawn or (lambda cmd: subprocess.Popen(  # the user's own command
         list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True))

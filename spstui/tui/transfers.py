@@ -216,7 +216,8 @@ class Transfers(VerticalScroll, can_focus=False):
         folder = self._folder() if client else None
         if client is None or folder is None:
             return False
-        job = self._add(Job("follow", f"follow {trails.safe_filename(key, 'srs')}", "bytes"))
+        # The session's key, not a file name: the file is .live.srs until the session ends.
+        job = self._add(Job("follow", f"follow {key}", "bytes"))
         job.worker = self._follow(job, client, key, folder)
         return True
 

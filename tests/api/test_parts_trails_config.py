@@ -289,3 +289,14 @@ async def test_release_6_0_shapes_work_through_the_client() -> None:
         .replace(microsecond=0)
     assert isinstance(runs, list)
     assert rows and all(r.protocol == "TELNET" for r in rows)
+
+
+def test_without_a_player_the_notice_ends_with_the_trail_path_on_its_own_line(
+        tmp_path: Path) -> None:
+    # A full stop after the path read as part of the file name, and a wrapped notice
+    # split the path: it comes last, alone, to be copied whole.
+    file = tmp_path / "svc-abc-ssh_prod-19894.live.srs"
+    launch = trails.launch_player(None, file, which=lambda name: None)
+    assert not launch.started
+    assert launch.message.splitlines()[-1] == str(file)
+    assert "player_command" in launch.message
