@@ -75,6 +75,15 @@ def export_path_problem(text: str, folder: Path) -> str | None:
     return None
 
 
+class Option(RadioButton):
+    """A radio button whose dot shows only when chosen: not by colour alone, which a
+    monochrome terminal (or a screen reader's text) does not carry."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # Textual's class constant
+        return "●" if self.value else " "
+
+
 class Choice(RadioSet):
     """A radio set where the arrow keys choose directly (no extra space to press):
     the dialog's enter exports, so what is highlighted must be what is chosen."""
@@ -165,11 +174,11 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
 
     def compose(self) -> ComposeResult:
         count = f"{self.match_count:,} " if self.match_count is not None else ""
-        scopes = [RadioButton(Text(f"This page ({len(self.page_rows):,} sessions)"),
+        scopes = [Option(Text(f"This page ({len(self.page_rows):,} sessions)"),
                               id="scope-page", value=not self.marked),
-                  RadioButton(Text(f"All {count}matches"), id="scope-all")]
+                  Option(Text(f"All {count}matches"), id="scope-all")]
         if self.marked:
-            scopes.append(RadioButton(Text(f"The {len(self.marked):,} marked sessions"),
+            scopes.append(Option(Text(f"The {len(self.marked):,} marked sessions"),
                                       id="scope-marked", value=True))
         path = default_export_path(self.export_folder, "csv", self.now)
         with Vertical():
@@ -177,8 +186,8 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
             yield Static("Which sessions", classes="export-label")
             yield Choice(*scopes, id="export-scope")
             yield Static("Format", classes="export-label")
-            yield Choice(RadioButton("CSV", id="fmt-csv", value=True),
-                         RadioButton("JSON", id="fmt-json"), id="export-format")
+            yield Choice(Option("CSV", id="fmt-csv", value=True),
+                         Option("JSON", id="fmt-json"), id="export-format")
             yield Static("File (a bare name goes in the download folder)",
                          classes="export-label")
             yield Input(str(path), id="export-path")

@@ -405,6 +405,20 @@ async def test_e_exports_the_page_to_csv(backend: Backend, tmp_path: Path) -> No
     assert len(lines) == 26  # header + the page
 
 
+async def test_the_export_choices_show_which_is_chosen_without_colour(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=25)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#export-format").focus()
+        await pilot.press("right")  # JSON
+        await pilot.pause()
+        dots = {b.id: b.render().plain.count("●") for b in app.screen.query("RadioButton")}
+    assert dots == {"scope-page": 1, "scope-all": 0, "fmt-csv": 0, "fmt-json": 1}
+
+
 async def test_q_asks_while_a_follow_runs_and_yes_cancels(served_backend: Backend,
                                                           tmp_path: Path) -> None:
     folder = tmp_path / "follow"
