@@ -30,7 +30,7 @@ from spstui.api.models import Session, SessionRow
 from spstui.api.search import SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.output import truncate
-from spstui.tui.detail import DetailPane
+from spstui.tui.detail import TABS, DetailPane
 from spstui.tui.footer import KeyFooter
 from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS, TableCell, column_width, literal
@@ -142,8 +142,8 @@ class ActiveScreen(SessionActions):
         Binding("k", "cursor(-1)", "Up", show=False, id="active.up"),
         Binding("g", "cursor_edge(0)", "First", show=False, id="active.first"),
         Binding("G", "cursor_edge(1)", "Last", show=False, id="active.last"),
-        *(Binding(str(n), f"tab({n})", f"Tab {n}", show=False, id=f"active.tab-{n}")
-          for n in range(1, 7)),
+        *(Binding(str(n), f"tab({n})", f"{title} tab", show=False, id=f"active.tab-{n}")
+          for n, (_, title) in enumerate(TABS, start=1)),
     ]
 
     def __init__(self) -> None:

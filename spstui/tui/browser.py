@@ -18,7 +18,7 @@ from spstui.api.search import BASIC_SEARCH_CAP, SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.cache import Triage
 from spstui.tui.deep_pages import DeepPager
-from spstui.tui.detail import DetailPane
+from spstui.tui.detail import TABS, DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
 from spstui.tui.export_dialog import ExportDialog, ExportSpec
 from spstui.tui.footer import KeyFooter
@@ -65,8 +65,8 @@ class BrowserScreen(SessionActions):
         Binding("g", "cursor_edge(0)", "First", show=False, id="browser.first"),
         Binding("G", "cursor_edge(1)", "Last", show=False, id="browser.last"),
         Binding("escape", "back", "Back", id="browser.back"),
-        *(Binding(str(n), f"tab({n})", f"Tab {n}", show=False, id=f"browser.tab-{n}")
-          for n in range(1, 7)),
+        *(Binding(str(n), f"tab({n})", f"{title} tab", show=False, id=f"browser.tab-{n}")
+          for n, (_, title) in enumerate(TABS, start=1)),
     ]
 
     def __init__(self, backend: Backend, page_size: int = 500) -> None:
@@ -124,7 +124,9 @@ class BrowserScreen(SessionActions):
     def _paint_status(self, style: str = "") -> None:
         extras = []
         field, descending = parse_sort(self.sort)
-        extras.append(f"sort: {field} {'▼' if descending else '▲'}")
+        # Named as its column is ("risk", not "analytics.score.aggregated").
+        label = next((c[0] for c in CELLS.values() if c[1] == field), field)
+        extras.append(f"sort: {label} {'▼' if descending else '▲'}")
         if self.selected:
             extras.append(f"{len(self.selected)} marked")
         if self.triage_filter:

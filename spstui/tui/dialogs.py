@@ -41,7 +41,8 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
         flag = self.current.flag if self.current else None
         with Vertical(classes="dialog"):
             yield Static(literal(f"Triage mark for {self.key}", "bold"))
-            yield Label("Kept only in this computer's cache; never sent to the appliance.")
+            # Static, not Label: it wraps in the dialog's width instead of being cut.
+            yield Static("Kept only in this computer's cache; never sent to the appliance.")
             options = OptionList(*(label for _, label in self.FLAGS), id="triage-flag")
             # A new mark starts on "Reviewed", the commonest verdict of a look.
             options.highlighted = ([value for value, _ in self.FLAGS].index(flag)

@@ -215,5 +215,5 @@ class SessionActions(Screen[Any]):
         except SpsError as err:
             self.notify(f"Could not terminate {key}: {err}", severity="error", timeout=10)
             return
-        self.notify(f"Terminated {key}.", title="Session terminated")
+        self.notify(key, title="Session terminated")
         self.session_ended(key)
