@@ -18,6 +18,8 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+HELP_KEY = "question_mark"
+
 
 class FooterKey(NamedTuple):
     key: str  # as bound, e.g. "right_square_bracket"
@@ -91,7 +93,8 @@ class KeyFooter(Widget, can_focus=False):
         keys, palette = self._shown
         self._spans = []
         line = Text(no_wrap=True, overflow="crop", end="")
-        for shown in keys:
+        room = self.size.width - (self._piece(palette).cell_len + 1 if palette else 0)
+        for shown in self._fitting(keys, room):
             piece = self._piece(shown)
             self._spans.append((line.cell_len, line.cell_len + piece.cell_len, shown))
             line.append_text(piece)
@@ -106,6 +109,24 @@ class KeyFooter(Widget, can_focus=False):
             line.append_text(piece)
             line.truncate(self.size.width)  # narrower than the palette's key itself
         return line
+
+    def _fitting(self, keys: list[FooterKey], room: int) -> list[FooterKey]:
+        """The keys that fit whole, in order; in a narrow terminal (80 columns over
+        SSH) the last ones go, never half a key, and `?` stays: it lists them all."""
+        if sum(self._piece(k).cell_len for k in keys) <= room:
+            return keys
+        help_key = next((k for k in keys if k.key == HELP_KEY), None)
+        left = room - (self._piece(help_key).cell_len if help_key else 0)
+        fitting: list[FooterKey] = []
+        for shown in keys:
+            if shown is help_key:
+                continue
+            width = self._piece(shown).cell_len
+            if width > left:
+                break
+            fitting.append(shown)
+            left -= width
+        return fitting + ([help_key] if help_key else [])
 
     def _piece(self, shown: FooterKey) -> Text:
         extra = Style(dim=True) if not shown.enabled else Style()

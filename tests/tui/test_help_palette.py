@@ -172,6 +172,23 @@ def footer_backgrounds(app: SpsApp, footer: KeyFooter) -> list[Any]:
     return colours
 
 
+async def test_in_80_columns_the_footer_shows_whole_keys_and_keeps_help(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        line = str(footer.render())
+        keys = footer.keys()[0]
+        drawn = [k for k in keys if f" {k.display} {k.description} " in line]
+        pieces = sum(len(f" {k.display} {k.description} ") for k in drawn)
+    assert len(keys) > len(drawn)  # not all fit in 80 columns...
+    assert line.rstrip().endswith("^p palette")
+    assert "? Keys" in line  # ...and the key that lists them all is there
+    # Every key drawn is whole: nothing else on the line but them and the palette's.
+    assert pieces + len("▏ ^p palette ") >= len(line.rstrip()) - 1
+
+
 async def test_the_footer_highlights_the_key_under_the_mouse_and_shows_its_tooltip(
         backend: Backend) -> None:
     from textual.widgets._tooltip import Tooltip
