@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, SelectionList, Static
+from textual.strip import Strip
+from textual.widgets import Checkbox, Input, Label, OptionList, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 
 from spstui.cache import Triage
 from spstui.tui.render import CELLS, literal
@@ -74,6 +77,24 @@ class TriageDialog(ModalScreen[TriageChoice | None]):
         self.dismiss(TriageChoice(flag, note.strip() or None))
 
 
+class TickList(SelectionList[str]):
+    """A selection list whose box shows its X only when ticked: Textual's shows one in
+    every box, told apart by colour alone, which a monochrome terminal does not carry."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return line
+        segments = list(line)
+        if (option.value in self.selected or len(segments) < 2
+                or segments[1].text != Checkbox.BUTTON_INNER):
+            return line
+        segments[1] = Segment(" " * len(segments[1].text), segments[1].style)
+        return Strip(segments, line.cell_length)
+
+
 class ColumnPicker(ModalScreen[list[str] | None]):
     """Choose the session table's columns (space toggles, enter applies)."""
 
@@ -89,7 +110,7 @@ class ColumnPicker(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Columns", classes="title")
-            yield SelectionList[str](
+            yield TickList(
                 *((label, column_id, column_id in self.chosen)
                   for column_id, (label, _, _) in CELLS.items()),
                 id="column-list")

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, SelectionList, Static
 from textual.worker import WorkerCancelled
 
 from spstui.api import trails
@@ -27,6 +27,7 @@ from spstui.tui.browser import BrowserScreen
 from spstui.tui.confirm import Confirm
 from spstui.tui.dialogs import ColumnPicker, TriageDialog
 from spstui.tui.options import AppOptions
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS
 from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
 from tests.tui.keys import burst
@@ -146,6 +147,21 @@ async def test_the_default_columns_and_their_sort_arrow_fit_a_160_column_termina
         header = table.render_line(0).text
     assert SIZE[0] == 160 and needed <= room  # nothing to scroll sideways to
     assert header.rstrip().endswith("risk ▲")
+
+
+async def test_the_column_picker_ticks_only_the_columns_shown(backend: Backend) -> None:
+    # The box's X marks a column that is shown; colour alone does not carry that.
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        picker = app.screen.query_one("#column-list", SelectionList)
+        ticked = {}
+        for i in range(picker.option_count):
+            text = picker.render_line(i).text
+            ticked[str(picker.get_option_at_index(i).value)] = "X" in text.split()[0]
+    assert ticked == {c: c in DEFAULT_COLUMNS for c in CELLS}
 
 
 async def test_column_picker_changes_and_remembers_columns(backend: Backend,
