@@ -74,6 +74,7 @@ class SettingsScreen(Screen[None]):
     SettingsScreen .field-row { height: 3; }
     SettingsScreen .field-label { width: 48; height: 3; padding: 0 1; content-align: left middle; }
     SettingsScreen .field-row Input, SettingsScreen .field-row Select { width: 48; }
+    SettingsScreen .field-state { width: 5; height: 3; padding: 0 1; content-align: left middle; }
     SettingsScreen .field-error {
         width: 1fr; height: 3; padding: 0 1; color: $error; content-align: left middle;
     }

@@ -44,7 +44,10 @@ def wrapped(text: str, style: str = "") -> Text:
 def field_row(wid: str, label: str, key: str, control: Widget, help_text: str) -> Horizontal:
     control.tooltip = help_text
     title = Text.assemble((label, "bold"), "\n", (key, "dim"), no_wrap=True)
-    return Horizontal(Static(title, classes="field-label"), control,
+    # A switch says "on" or "off" beside it: its slider tells them apart by colour only.
+    state = [Static("", id=f"{wid}-state", classes="field-state")] \
+        if isinstance(control, Switch) else []
+    return Horizontal(Static(title, classes="field-label"), control, *state,
                       Static("", id=f"{wid}-error", classes="field-error"),
                       classes="field-row")
 
@@ -124,6 +127,10 @@ class ObjectFormView(VerticalScroll, can_focus=False):
         for spec in self.form.fields:
             target = f"{widget_id(self.form, spec)}-error"
             self.query_one(f"#{target}", Static).update(messages.get(target, ""))
+            widget = self._widget(spec)
+            if isinstance(widget, Switch):
+                state = self.query_one(f"#{widget_id(self.form, spec)}-state", Static)
+                state.update("on" if widget.value else "off")
         note = f"{self.form.name}-problem"
         self.query_one(f"#{note}", Static).update(messages.get(note, ""))
         return edited.problems if edited else {}

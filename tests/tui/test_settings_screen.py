@@ -125,6 +125,19 @@ async def test_saving_a_new_worker_count_shows_the_diff_then_commits_one_transac
     assert fresh["decryption_keys"][0]["key"] == "e38d47bd-5374-4d7c-b683-e26ea77142e2"
 
 
+async def test_a_switch_says_on_or_off_beside_it(backend: Backend) -> None:
+    # Its slider tells the two apart by colour only.
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        switch = screen.query_one("#vnc-service-enabled", Switch)
+        before = (switch.value, text_of(screen, "#vnc-service-enabled-state"))
+        switch.toggle()
+        await pilot.pause()
+        after = (switch.value, text_of(screen, "#vnc-service-enabled-state"))
+    assert {before, after} == {(True, "on"), (False, "off")}
+
+
 async def test_vnc_and_indexer_changes_are_saved_together(
         backend: Backend, sim: Simulator) -> None:
     app = SpsApp(backend, page_size=20)
