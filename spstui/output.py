@@ -125,3 +125,8 @@ def csv_for_terminal(text: str, out: TextIO) -> str:
     if not out.isatty():
         return text
     return "\n".join(safe_text(line) for line in text.split("\n"))
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 change", "2 changes": said as a person would, not "1 change(s)"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

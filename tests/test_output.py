@@ -9,7 +9,7 @@ import json
 import pytest
 from rich.cells import cell_len
 
-from spstui.output import csv_text, safe_text, table, truncate, write_json
+from spstui.output import counted, csv_text, safe_text, table, truncate, write_json
 
 HOSTILE = [
     "echo -e '\x1b[31mALERT\x1b[0m'",
@@ -64,3 +64,8 @@ def test_table_aligns_wide_characters_and_escapes_cells() -> None:
 def test_csv_writes_booleans_as_json_does_and_nothing_for_none() -> None:
     text = csv_text([["k1", True, False, None, 3]], ["key", "active", "archived", "x", "n"])
     assert text.splitlines()[1] == '"k1","true","false","","3"'
+
+
+def test_counted_says_one_thing_or_several_things() -> None:
+    assert [counted(n, "change") for n in (0, 1, 2, 1500)] == [
+        "0 changes", "1 change", "2 changes", "1,500 changes"]

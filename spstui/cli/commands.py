@@ -30,6 +30,7 @@ from spstui.api.search import (
 from spstui.backend import Freshness
 from spstui.cli.connect import cache_name, open_backend, open_client
 from spstui.output import (
+    counted,
     csv_for_terminal,
     csv_text,
     safe_text,
@@ -393,7 +394,7 @@ async def cmd_config(args: argparse.Namespace) -> int:
     if not confirmed:
         return 1
     if changes:
-        print(f"committed {len(changes)} change(s)")
+        print(f"committed {counted(len(changes), 'change')}")
     elif not args.dry_run:
         print("nothing changed")
     return 0

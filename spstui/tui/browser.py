@@ -17,6 +17,7 @@ from spstui.api.models import ListMeta, SearchPage, SessionRow
 from spstui.api.search import BASIC_SEARCH_CAP, SearchQuery
 from spstui.backend import Backend, Freshness
 from spstui.cache import Triage
+from spstui.output import counted
 from spstui.tui.deep_pages import DeepPager
 from spstui.tui.detail import TABS, DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageChoice, TriageDialog
@@ -383,7 +384,7 @@ class BrowserScreen(SessionActions):
                     self.marks.pop(key, None)
                 self.table.set_mark(key, key in self.selected, self.marks.get(key))
             what = choice.flag or ("note" if choice.note else "no mark")
-            self.notify(f"Marked {len(keys)} session(s): {what}.", timeout=3)
+            self.notify(f"Marked {counted(len(keys), 'session')}: {what}.", timeout=3)
 
         self.app.push_screen(TriageDialog(keys[0] if len(keys) == 1 else
                                           f"{len(keys)} marked sessions",

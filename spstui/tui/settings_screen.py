@@ -22,6 +22,7 @@ from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
 
 from spstui.api.configuration import ConfigError, collapse_references, read, transaction
 from spstui.api.errors import PermissionDenied, SpsError
+from spstui.output import counted
 from spstui.tui.config_forms import FORMS, changes
 from spstui.tui.footer import KeyFooter
 from spstui.tui.settings_confirm import SettingsConfirm
@@ -214,7 +215,7 @@ class SettingsScreen(Screen[None]):
                 lines.append(f"{form.title} ({form.path}):")
                 lines += [f"  {change}" for change in found]
         if bad:
-            self.set_status(f"Not saved: {len(bad)} field(s) need fixing first. "
+            self.set_status(f"Not saved: {counted(len(bad), 'field')} to fix first. "
                             + "; ".join(bad), "bold red")
             return
         if not bodies:
@@ -228,8 +229,9 @@ class SettingsScreen(Screen[None]):
             else:
                 self.set_status("Not saved: cancelled. Your edits are kept.")
 
+        self.set_status("")  # a "Not saved" from before is no longer so
         self.app.push_screen(SettingsConfirm(
-            f"Save {count} change(s) to the appliance in one transaction?", lines,
+            f"Save {counted(count, 'change')} to the appliance in one transaction?", lines,
             yes="Save", no="Cancel"), answered)
 
     @work(exclusive=True, group="settings-save")
@@ -270,7 +272,7 @@ class SettingsScreen(Screen[None]):
     @on(ConfigSaved)
     def config_saved(self, message: ConfigSaved) -> None:
         self._show(message.bodies)
-        self.set_status(f"Saved {message.count} change(s).", "bold green")
+        self.set_status(f"Saved {counted(message.count, 'change')}.", "bold green")
 
     @on(SaveFailed)
     def save_failed(self, message: SaveFailed) -> None:
@@ -302,7 +304,7 @@ class SettingsScreen(Screen[None]):
         self.call_after_refresh(self._focus_first)
 
     def unsaved(self) -> list[str]:
-        pending = [f"{form.title}: {n} field(s) edited" for form in FORMS
+        pending = [f"{form.title}: {counted(n, 'field')} edited" for form in FORMS
                    if (n := self.views[form.name].edited_fields())]
         if self.query_one(AppPrefsView).dirty():
             pending.append("App preferences: edited, not applied")

@@ -93,7 +93,7 @@ async def test_loading_shows_the_values_then_a_bad_worker_count_is_flagged_and_n
     assert "ctrl+s" in hint
     assert "number_of_workers" in error and "greater than or equal to 1" in error
     assert "number_of_workers" in not_a_number and "'two' is not a whole number" in not_a_number
-    assert status.startswith("Not saved: 1 field(s) need fixing first. Indexer: "
+    assert status.startswith("Not saved: 1 field to fix first. Indexer: "
                              "number_of_workers: 'two'") and no_modal
     assert writes == []
 
@@ -115,7 +115,7 @@ async def test_saving_a_new_worker_count_shows_the_diff_then_commits_one_transac
         shown = screen.query_one(WORKERS, Input).value
         requests = [(r.method, r.path) for r in list(sim.request_log)[sent_before:]]
     assert lines == [f"Indexer ({INDEXER}):", "  number_of_workers: 2 -> 4"]
-    assert status == "Saved 1 change(s)." and shown == "4"
+    assert status == "Saved 1 change." and shown == "4"
     writes = [r for r in requests if r[0] != "GET"]
     assert writes == [("POST", "/api/transaction"), ("PUT", INDEXER),
                       ("PUT", "/api/transaction")]
@@ -157,7 +157,7 @@ async def test_vnc_and_indexer_changes_are_saved_together(
         status = text_of(screen, "#appliance-status")
         posts = sum(r.method == "POST" for r in sim.request_log) - posts_before
     assert "  number_of_workers: 2 -> 3" in lines and "  service.log_level: 4 -> 7" in lines
-    assert status == "Saved 2 change(s)." and posts == 1
+    assert status == "Saved 2 changes." and posts == 1
     assert sim.config.committed(INDEXER)["number_of_workers"] == 3
     assert sim.config.committed(VNC_OPTIONS)["service"]["log_level"] == 7
 
