@@ -223,8 +223,8 @@ class BrowserScreen(SessionActions):
 
     @on(PageFailed)
     def page_failed(self, message: PageFailed) -> None:
-        self.page_loading.end(message.load)
-        self.wanted = (self.query_value, self.page_offset)  # still what is shown
+        if self.page_loading.end(message.load):  # not a replaced load's failure
+            self.wanted = (self.query_value, self.page_offset)  # still what is shown
         self.set_status(f"{message.error}  (r retries)", "bold red")
         if "Invalid q" in message.error or "InvalidQuery" in message.error:
             self.query_one(QueryBar).show_error(message.error)

@@ -61,10 +61,13 @@ class Loading:
         self._shown.clear()
         return self._load
 
-    def end(self, load: int) -> None:
-        """Load `load` is shown; the answer of one that was replaced ends nothing."""
-        if load == self._load:
-            self._shown.set()
+    def end(self, load: int) -> bool:
+        """Load `load` is shown; the answer of one that was replaced ends nothing.
+        True if it was the latest."""
+        if load != self._load:
+            return False
+        self._shown.set()
+        return True
 
     @property
     def under_way(self) -> bool:

@@ -158,7 +158,7 @@ async def test_the_answer_of_a_replaced_load_does_not_end_loading() -> None:
     loading = Loading()
     first = loading.begin()
     second = loading.begin()
-    loading.end(first)
+    replaced = loading.end(first)
     still = loading.under_way
-    loading.end(second)
-    assert still and not loading.under_way
+    latest = loading.end(second)
+    assert still and not replaced and latest and not loading.under_way
