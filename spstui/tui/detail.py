@@ -20,6 +20,7 @@ from spstui.api import sessions
 from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
 from spstui.backend import PARTS, Backend, Freshness
+from spstui.cache import Triage
 from spstui.output import safe_text
 from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import duration, interesting, literal, when, wrap_cells
@@ -147,6 +148,7 @@ class DetailPane(Vertical):
         self._parts: dict[str, list[Any]] = {}
         self._columns: dict[str, list[str]] = {}
         self._session: Session | None = None
+        self._triage: Triage | None = None  # the shown session's local mark, if any
         self._title = Text("")
         self._tail_key: str | None = None
         self._tail_timer: Timer | None = None
@@ -201,8 +203,9 @@ class DetailPane(Vertical):
                 self.show_error(str(err))
             return
         note = "" if not loaded.freshness.stale else loaded.freshness.describe(backend.now())
+        mark = backend.triage([key]).get(key)
         with unless_gone(self):
-            self.show(loaded.session, loaded.parts, note, loaded.failures)
+            self.show(loaded.session, loaded.parts, note, loaded.failures, mark)
 
     def show_loading(self, key: str) -> None:
         if key != self._tail_key:
@@ -225,13 +228,13 @@ class DetailPane(Vertical):
                 table.add_row(literal(line, "red"))
 
     def show(self, session: Session, parts: dict[str, list[Any]], note: str = "",
-             failures: dict[str, str] | None = None) -> None:
+             failures: dict[str, str] | None = None, triage: Triage | None = None) -> None:
         b = session.body
         self._title = Text.assemble(
             literal(f"{b.protocol or '?'} · {b.user.name or '?'} → "
                     f"{b.server.label if b.server else '?'}", "bold"),
             literal(f"  {note}" if note else "", "italic"))
-        self._session = session
+        self._session, self._triage = session, triage
         self._fill_overview(session)
         self._parts = parts
         self._failures = failures or {}
@@ -246,6 +249,12 @@ class DetailPane(Vertical):
     def show_tab(self, index: int) -> None:
         if 1 <= index <= len(TABS):
             self.query_one(TabbedContent).active = f"tab-{TABS[index - 1][0]}"
+
+    def show_triage(self, mark: Triage | None) -> None:
+        """The shown session's local triage mark changed (`t`): show the new one."""
+        self._triage = mark
+        if self._session is not None:
+            self._fill_overview(self._session, keep_cursor=True)
 
     def current_table(self) -> RowTable | None:
         """The table of the tab shown."""
@@ -273,6 +282,9 @@ class DetailPane(Vertical):
     def _fill_overview(self, session: Session, keep_cursor: bool = False) -> None:
         table = self.query_one("#table-overview", RowTable)
         groups = overview_groups(session)
+        if self._triage is not None:  # the auditor's own mark comes first
+            groups.insert(0, ("Triage (this computer only)", [
+                ("Flag", self._triage.flag or "none"), ("Note", self._triage.note or "")]))
         labels = max(max(len(group), 2 + max(len(name) for name, _ in rows))
                      for group, rows in groups)
         # Beside the session table the pane is narrow: values wrap in the width left

@@ -28,6 +28,7 @@ from spstui.tui.confirm import Confirm
 from spstui.tui.dialogs import ColumnPicker, TriageDialog
 from spstui.tui.options import AppOptions
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS
+from spstui.tui.row_table import RowTable
 from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
 from tests.tui.keys import burst
@@ -230,6 +231,29 @@ async def test_triage_flag_is_stored_shown_and_filters(backend: Backend) -> None
     assert filtered == [key] and "triage filter: suspicious" in filtered_status
     # The table says why instead of showing rows.
     assert none_reviewed == ["No session with the triage mark 'reviewed' matches."]
+
+
+def overview_rows(app: SpsApp) -> list[tuple[str, str]]:
+    table = app.screen.query_one("#table-overview", RowTable)
+    return [(str(r[0]).strip(), str(r[1])) for r in
+            (table.get_row_at(i) for i in range(table.row_count))]
+
+
+async def test_the_details_show_the_triage_mark_and_note(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        before = overview_rows(app)
+        burst(app, "t", "down", "tab", "odd sudo", "enter")  # suspicious, with a note
+        await settle(pilot, app)
+        after = overview_rows(app)
+        await pilot.press("j", "k")  # away and back: read again, from the cache
+        await settle(pilot, app)
+        again = overview_rows(app)
+    assert ("Triage (this computer only)", "") not in before
+    for rows in (after, again):
+        assert rows[:3] == [("Triage (this computer only)", ""), ("Flag", "suspicious"),
+                            ("Note", "odd sudo")]
 
 
 async def test_y_copies_the_session_key(backend: Backend) -> None:
