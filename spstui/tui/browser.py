@@ -251,6 +251,9 @@ class BrowserScreen(SessionActions):
         if message.sort:  # a saved query brings its own sort
             self._set_sort(message.sort)
             query = replace(query, sort=(self.sort,))
+        # The results are what a search is for: show the table even if the details
+        # had the screen (a hidden table would take the keys unseen).
+        self.remove_class("zoomed")
         self.table.focus()
         self.load_page(query, 0)
 

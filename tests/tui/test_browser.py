@@ -266,6 +266,21 @@ async def test_zoomed_the_keys_move_in_the_details_not_to_another_session(
     assert focused_back is sessions
 
 
+async def test_a_search_typed_while_zoomed_shows_its_results_in_the_table(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_overview(app, pilot)
+        sessions = app.screen.query_one("#sessions", SessionTable)
+        await pilot.press("z", "slash", *"protocol:rdp", "enter")
+        await settle(pilot, app)
+        zoomed, focused = screen_of(app).has_class("zoomed"), app.focused
+        shown = sessions.display
+        protocols = {str(row.protocol).lower() for row in screen_of(app).rows.values()}
+    assert not zoomed and shown and focused is sessions
+    assert protocols == {"rdp"}
+
+
 @pytest.mark.parametrize("text", [
     "svc-AmezV9mXYZabcdefghijklmno-ssh_jump-50",  # no space to break at
     "mount, sudo, chmod, ssh, adduser",
