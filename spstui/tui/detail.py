@@ -21,7 +21,7 @@ from spstui.api.errors import SpsError
 from spstui.api.models import Event, Session
 from spstui.backend import PARTS, Backend, Freshness
 from spstui.cache import Triage
-from spstui.output import safe_text
+from spstui.output import counted, safe_text
 from spstui.tui.lifecycle import unless_gone
 from spstui.tui.render import duration, interesting, literal, when, wrap_cells
 from spstui.tui.row_table import PADDING, RowTable
@@ -326,9 +326,11 @@ class DetailPane(Vertical):
             return
         shown = [rec for rec in records if _matches(rec, text_filter)]
         if not shown:  # the filter is kept from session to session: say it is there
+            # No columns: the tail lays the tab out again (count, or the first match).
+            self._columns[tab_id] = []
             table.add_column("")
-            table.add_row(literal(f"{len(records)} events, none with {text_filter!r} "
-                                  "(the filter above)", "dim"))
+            table.add_row(literal(f"{counted(len(records), 'event')}, none with "
+                                  f"{text_filter!r} (the filter above)", "dim"))
             return
         table.add_columns(*columns)
         for rec in shown:

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from spstui.api.client import Connection, SpsClient
+from spstui.api.models import Event
 from spstui.backend import Backend
 from spstui.cache import CacheStore
 from spstui.simulator import Simulator
@@ -405,13 +406,21 @@ async def test_the_tail_keeps_the_events_filter(backend: Backend, sim: Simulator
         await settle(pilot)
         filtered = [str(events_table(screen).get_row_at(i)[0])
                     for i in range(events_table(screen).row_count)]
+        # An event that does match comes in: it is shown, in the events' own columns.
+        pane.append_events([Event(record_id=10**9, type="command",
+                                  content="echo no event says this")])
+        await pilot.pause()
+        matched = [str(cell) for cell in events_table(screen).get_row_at(0)]
         pane.query_one("#events-filter", Input).value = ""
         await pilot.pause()
         unfiltered = events_table(screen).row_count
         s = sim.store.find(key, sim.now())
         assert s is not None
-    assert len(filtered) == 1 and "none with 'no event says this'" in filtered[0]
-    assert unfiltered == len(sim_events.events_at(sim.store, s, sim.now()))
+    recorded = len(sim_events.events_at(sim.store, s, sim.now()))
+    # The message counts the events the tail brought too, not those first shown.
+    assert filtered == [f"{recorded} events, none with 'no event says this' (the filter above)"]
+    assert "echo no event says this" in matched
+    assert unfiltered == recorded + 1
 
 
 async def test_escape_unzooms_then_leaves_the_view(backend: Backend) -> None:
