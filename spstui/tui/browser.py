@@ -386,9 +386,11 @@ class BrowserScreen(SessionActions):
                 if key not in cache.triage([key]):
                     self.marks.pop(key, None)
                 self.table.set_mark(key, key in self.selected, self.marks.get(key))
-            shown = self.current_key()
-            if shown in keys:  # the details show the mark too
-                self.query_one(DetailPane).show_triage(self.marks.get(shown))
+            # The details show the mark too; those still loading read it when they come.
+            pane = self.query_one(DetailPane)
+            shown = pane.shown_key
+            if shown is not None and shown in keys:
+                pane.show_triage(self.marks.get(shown))
             what = choice.flag or ("note" if choice.note else "no mark")
             self.notify(f"Marked {counted(len(keys), 'session')}: {what}.", timeout=3)
 

@@ -250,6 +250,12 @@ class DetailPane(Vertical):
         if 1 <= index <= len(TABS):
             self.query_one(TabbedContent).active = f"tab-{TABS[index - 1][0]}"
 
+    @property
+    def shown_key(self) -> str | None:
+        """The session whose details are shown (the cursor may be on the next one,
+        still loading)."""
+        return self._session.key if self._session is not None else None
+
     def show_triage(self, mark: Triage | None) -> None:
         """The shown session's local triage mark changed (`t`): show the new one."""
         self._triage = mark

@@ -256,6 +256,25 @@ async def test_the_details_show_the_triage_mark_and_note(backend: Backend) -> No
                             ("Note", "odd sudo")]
 
 
+async def test_a_mark_set_while_the_next_details_load_goes_on_that_session_only(
+        backend: Backend, sim: Simulator) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        second = browser(app).keys[1]
+        sim.faults.append(Fault(path=f"/api/audit/sessions/{second}", delay=1.0, times=20))
+        await pilot.press("j")  # the details of the first stay up while these load
+        burst(app, "t", "down", "enter")  # suspicious, on the second
+        await pilot.pause(0.3)
+        while_loading = overview_rows(app)
+        await settle(pilot, app)
+        loaded = overview_rows(app)
+        title = str(app.screen.query_one("#detail-title", Static).render())
+    assert ("Triage (this computer only)", "") not in while_loading
+    assert loaded[:2] == [("Triage (this computer only)", ""), ("Flag", "suspicious")]
+    assert "Loading" not in title
+
+
 async def test_y_copies_the_session_key(backend: Backend) -> None:
     app = SpsApp(backend, page_size=20)
     notes = recorded_notices(app)
