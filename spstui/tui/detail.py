@@ -156,6 +156,7 @@ class DetailPane(Vertical):
         self._tail_paused = False
         self._failures: dict[str, str] = {}
         self._overview_width = 0
+        self._error = ""  # why no session is shown, laid out again when the width changes
 
     def compose(self) -> ComposeResult:
         yield Static("Select a session.", id="detail-title")
@@ -216,9 +217,13 @@ class DetailPane(Vertical):
         """Why the session cannot be shown, whole (the title line would cut it), in
         every tab: none of them shows the session before."""
         self._stop_tail()
-        self._session, self._parts = None, {}
+        self._session, self._parts, self._error = None, {}, message
         self.query_one("#detail-title", Static).update(literal(message, "bold red"), layout=False)
-        lines = wrap_cells(safe_text(message),
+        self._fill_error()
+
+    def _fill_error(self) -> None:
+        self._overview_width = self.size.width
+        lines = wrap_cells(safe_text(self._error),
                            max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - 4))
         for tab_id, _ in TABS:
             table = self.query_one(f"#table-{tab_id}", RowTable)
@@ -234,7 +239,7 @@ class DetailPane(Vertical):
             literal(f"{b.protocol or '?'} · {b.user.name or '?'} → "
                     f"{b.server.label if b.server else '?'}", "bold"),
             literal(f"  {note}" if note else "", "italic"))
-        self._session, self._triage = session, triage
+        self._session, self._triage, self._error = session, triage, ""
         self._fill_overview(session)
         self._parts = parts
         self._failures = failures or {}
@@ -311,8 +316,12 @@ class DetailPane(Vertical):
             table.move_cursor(row=cursor)
 
     def on_resize(self) -> None:
-        if self._session is not None and self.size.width != self._overview_width:
+        if self.size.width == self._overview_width:
+            return
+        if self._session is not None:
             self._fill_overview(self._session, keep_cursor=True)
+        elif self._error:
+            self._fill_error()
 
     def _fill_part(self, tab_id: str, items: list[Any], text_filter: str = "") -> None:
         table = self.query_one(f"#table-{tab_id}", RowTable)
