@@ -364,7 +364,7 @@ class DetailPane(Vertical):
                     table.add_row(literal(f"  {name}"), literal(_plain(value)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "events-filter":
+        if event.input.id == "events-filter" and self._session is not None:
             self._fill_part("events", self._parts.get("events", []), event.value)
 
     # -- live tail of the events ---------------------------------------------------------
