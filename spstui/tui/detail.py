@@ -156,6 +156,7 @@ class DetailPane(Vertical):
         self._tail_paused = False
         self._failures: dict[str, str] = {}
         self._overview_width = 0
+        self._overview_fields: list[tuple[str, str]] = []
         self._error = ""  # why no session is shown, laid out again when the width changes
 
     def compose(self) -> ComposeResult:
@@ -303,17 +304,23 @@ class DetailPane(Vertical):
         self._overview_width = self.size.width
         room = max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - labels - 4 * PADDING)
         cursor = table.cursor_row
+        was_on = self._overview_fields[cursor] if cursor < len(self._overview_fields) else None
         table.clear(columns=True)
         table.add_columns("field", "value")
+        fields: list[tuple[str, str]] = []  # the (group, field) of each row
         for group, rows in groups:
             table.add_row(literal(group, "bold underline"), Text(""))
+            fields.append((group, ""))
             for name, value in rows:
                 first, *more = wrap_cells(safe_text(value), room)
                 table.add_row(literal(f"  {name}"), literal(first))
                 for line in more:
                     table.add_row(Text(""), literal(line))
-        if keep_cursor:  # the same session laid out again
-            table.move_cursor(row=cursor)
+                fields.extend([(group, name)] * (1 + len(more)))
+        self._overview_fields = fields
+        if keep_cursor:  # the same session laid out again: stay on the same field
+            # (wrapped to another width, or with the triage group come or gone above)
+            table.move_cursor(row=fields.index(was_on) if was_on in fields else cursor)
 
     def on_resize(self) -> None:
         if self.size.width == self._overview_width:

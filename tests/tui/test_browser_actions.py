@@ -262,17 +262,40 @@ async def test_a_mark_set_while_the_next_details_load_goes_on_that_session_only(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         second = browser(app).keys[1]
-        sim.faults.append(Fault(path=f"/api/audit/sessions/{second}", delay=1.0, times=20))
+        sim.faults.append(Fault(path=f"/api/audit/sessions/{second}", delay=1.5, times=20))
         await pilot.press("j")  # the details of the first stay up while these load
         burst(app, "t", "down", "enter")  # suspicious, on the second
-        await pilot.pause(0.3)
+        while not isinstance(app.screen, BrowserScreen):  # the dialog has closed
+            await pilot.pause(0.05)
+        await pilot.pause()
         while_loading = overview_rows(app)
+        title_loading = str(app.screen.query_one("#detail-title", Static).render())
         await settle(pilot, app)
         loaded = overview_rows(app)
         title = str(app.screen.query_one("#detail-title", Static).render())
     assert ("Triage (this computer only)", "") not in while_loading
+    assert title_loading.startswith(f"Loading {second}")
     assert loaded[:2] == [("Triage (this computer only)", ""), ("Flag", "suspicious")]
     assert "Loading" not in title
+
+
+async def test_the_details_cursor_stays_on_its_field_when_a_mark_is_set(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("z")  # zoomed, j moves in the details
+        await pilot.pause()
+        protocol_row = [name for name, _ in overview_rows(app)].index("Protocol")
+        await pilot.press(*["j"] * protocol_row)
+        await pilot.pause()
+        table = app.screen.query_one("#table-overview", RowTable)
+        before = overview_rows(app)[table.cursor_row]
+        burst(app, "t", "down", "enter")  # suspicious: the triage group comes above
+        await settle(pilot, app)
+        after = overview_rows(app)[table.cursor_row]
+        moved = table.cursor_row - protocol_row
+    assert before[0] == after[0] == "Protocol" and moved == 3  # the group, flag and note
 
 
 async def test_y_copies_the_session_key(backend: Backend) -> None:
