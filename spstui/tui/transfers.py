@@ -309,9 +309,11 @@ class Transfers(VerticalScroll, can_focus=False):
 
     def _tell(self, message: str, severity: Literal["information", "warning", "error"]
               = "information") -> None:
-        # Messages quote keys, paths and appliance errors: never markup, never controls.
+        # Messages quote keys, paths and appliance errors: never markup, never controls
+        # (line by line: a message may put a path on a line of its own).
         timeout = 10 if severity == "information" else 20
-        self.app.notify(safe_text(message), severity=severity, markup=False, timeout=timeout)
+        shown = "\n".join(safe_text(line) for line in message.split("\n"))
+        self.app.notify(shown, severity=severity, markup=False, timeout=timeout)
 
     def _client(self, offline_message: str) -> SpsClient | None:
         backend: Backend = self._host.backend

@@ -273,6 +273,7 @@ async def test_follow_without_a_player_says_where_the_file_is(
     assert final.exists()
     [warning] = app.said(str(final), "player_command", severity="warning")
     assert "not found" in warning
+    assert warning.endswith(f"in:\n{final}")  # the path on a line of its own, not after "\\n"
 
 
 def unrecorded_key(sim: Simulator) -> str:
