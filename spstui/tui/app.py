@@ -28,13 +28,18 @@ from spstui.tui.state import UiState, load_state, save_state
 from spstui.tui.themes import remember_theme, report_theme_problems, start_themes
 from spstui.tui.transfers import request_quit
 
+# Seconds after which start-up counts as over even with no first page yet.
+SETTLE_AT_THE_LATEST = 5.0
+
 
 def settle_heap() -> None:
     """Take what start-up made (modules, the demo's simulated sessions) out of the
     garbage collector's sight. It all lives as long as the app, and every full
-    collection walked it again: a pause of about 70 ms in the middle of a frame."""
+    collection walked it again: a pause of about 70 ms in the middle of a frame.
+    The collector, off while the app started (see `spstui.cli.main`), is on again."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 class SpsApp(key_order.KeyOrderedApp[str | None]):
@@ -90,6 +95,8 @@ class SpsApp(key_order.KeyOrderedApp[str | None]):
                         severity="warning", timeout=10)
         report_theme_problems(self, self.theme_problems)
         self.push_screen(BrowserScreen(self.backend, self.options.page_size))
+        # An appliance that never answers must not keep the collector off for long.
+        self.set_timer(SETTLE_AT_THE_LATEST, self.first_page_answered)
 
     @on(PageLoaded)
     @on(PageFailed)

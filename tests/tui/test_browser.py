@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -92,6 +93,38 @@ async def test_in_a_terminal_the_heap_is_settled_once_the_first_page_is_shown(
         await settle(pilot, app)
         assert status(app).startswith("31–60 of")
     assert shown == [30]  # once, after the first page had been put in the table
+
+
+async def test_an_appliance_that_never_answers_does_not_keep_the_collector_off(
+        backend: Backend, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spstui.tui import app as app_module
+
+    settled: list[str] = []
+    monkeypatch.setattr(app_module, "settle_heap", lambda: settled.append(status(app)))
+    monkeypatch.setattr(app_module, "SETTLE_AT_THE_LATEST", 0.2)
+    monkeypatch.setattr(SpsApp, "is_headless", property(lambda self: False))
+    sim.faults.append(Fault(path="/api/audit/sessions", delay=30))
+    app = SpsApp(backend, page_size=30)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            if settled:
+                break
+            await pilot.pause(0.02)
+        assert len(settled) == 1 and settled[0].startswith("Loading…")  # still loading
+        app.workers.cancel_all()
+
+
+def test_settling_the_heap_turns_the_collector_back_on() -> None:
+    from spstui.tui.app import settle_heap
+
+    gc.disable()  # as `spstui` starts the app
+    try:
+        settle_heap()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what start-up made is out of its sight
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 async def test_submitted_query_replaces_the_rows(backend: Backend, sim: Simulator) -> None:
