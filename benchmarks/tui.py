@@ -5,6 +5,9 @@ Run: .venv/bin/python benchmarks/tui.py [--runs N] [--moves N] [--refreshes N]
 1. Launch: the real `python -m spstui --demo` in a pseudo-terminal (160x45), from
    fork until "1–500 of N" is on screen, alternated in the same run with a bare
    Textual app that paints one line. Aim: no more than 1.6 times the bare app.
+   A third app, the bare one that first imports the shared API layer (httpx,
+   pydantic and spstui's models) and makes a client, shows what that layer alone
+   adds to any start: the floor under spstui's own figure.
 2. Moving between two 500-row pages (`]` / `[`), from the key press until the
    new "501–1,000 of N" (or "1–500 of N") is painted: with the simulator
    answering, then in a second run with `--offline` so the cache answers.
@@ -58,6 +61,17 @@ class Bare(App[None]):
 
 Bare().run()
 '''
+# The bare app, after what every spstui start needs before it can ask for a page
+# (with the collector off while it starts, as spstui has it).
+BARE_WITH_API = '''\
+import gc
+
+gc.disable()
+from spstui.api.client import Connection, SpsClient
+from spstui.api.models import SearchPage
+
+SpsClient(Connection("http://127.0.0.1:9", "user", "password"))
+''' + BARE_APP
 
 
 def isolate(home: Path) -> None:
@@ -133,11 +147,13 @@ def _reap(pid: int, fd: int) -> None:
 
 
 def launch(runs: int, home: Path) -> dict[str, list[float]]:
-    bare = home / "bare_app.py"
+    bare, bare_api = home / "bare_app.py", home / "bare_api_app.py"
     bare.write_text(BARE_APP, encoding="utf-8")
+    bare_api.write_text(BARE_WITH_API, encoding="utf-8")
     commands: dict[str, tuple[list[str], re.Pattern[str]]] = {
         "spstui": ([sys.executable, "-m", "spstui", "--demo"], FIRST_PAGE),
         "bare": ([sys.executable, str(bare)], re.compile("ready")),
+        "bare+api": ([sys.executable, str(bare_api)], re.compile("ready")),
     }
     for argv, wanted in commands.values():  # warm-up: byte-code and the file cache
         time_to_paint(argv, wanted)
@@ -302,12 +318,17 @@ def main() -> None:
         home = Path(folder)
         isolate(home)
         launches = launch(args.runs, home)
-        ratio = statistics.median(launches["spstui"]) / statistics.median(launches["bare"])
+        bare = statistics.median(launches["bare"])
+        ratio = statistics.median(launches["spstui"]) / bare
+        floor = statistics.median(launches["bare+api"]) / bare
         print(f"launch to first painted page, spstui --demo ({args.runs} runs): "
               f"{ms(launches['spstui'])}")
         print(f"launch to first paint, bare Textual app ({args.runs} runs):    "
               f"{ms(launches['bare'])}")
-        print(f"ratio of medians spstui / bare: {ratio:.2f}")
+        print(f"launch to first paint, bare app + API layer ({args.runs} runs): "
+              f"{ms(launches['bare+api'])}")
+        print(f"ratio of medians spstui / bare: {ratio:.2f}; bare + API layer / bare: "
+              f"{floor:.2f}")
         moves = page_moves(args.moves)
         print(f"page move between cached 500-row pages, offline ({args.moves}): "
               f"{ms(moves['cache'])}")
@@ -319,7 +340,9 @@ def main() -> None:
     rows = [
         ("launch to first page, `spstui --demo`", launches["spstui"], ""),
         ("launch to first paint, bare Textual app", launches["bare"], ""),
+        ("launch to first paint, bare app + API layer", launches["bare+api"], ""),
         ("launch ratio spstui / bare (medians)", f"{ratio:.2f}×", "≤ 1.6×"),
+        ("launch ratio bare + API layer / bare (medians)", f"{floor:.2f}×", "(floor)"),
         ("page move, cached page (offline)", moves["cache"], "< 50 ms"),
         ("page move, appliance answering", moves["appliance"], "(comparison)"),
         ("active view refresh, `r`", refresh, "< 50 ms"),
