@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rich.text import Text
@@ -33,6 +33,14 @@ PART_OF_TAB = {"channels": "channels", "events": "events", "indexing": "indexing
 HIDDEN_FIELDS = frozenset({"config", "version", "key"})
 # The Indexing tab shows the indexer configuration each run used.
 SHOWN_ON = {"indexing": frozenset({"config"})}
+# Columns read first, in this order (the appliance sends its fields alphabetically):
+# when, then what happened; the rest follow as they come.
+LEADING_COLUMNS = {
+    "events": ("time", "type", "action", "content"),
+    "alerts": ("time", "rule_name", "alert_type", "matched_action", "matched_content"),
+    "downloads": ("time", "username", "ip_address"),
+    "indexing": ("status",),
+}
 DEFAULT_TAIL_INTERVAL = 5.0
 DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
 MIN_VALUE_WIDTH = 12
@@ -124,10 +132,20 @@ def _plain(value: object) -> object:
     return when(value) if isinstance(value, datetime) else value
 
 
-def _cells(tab_id: str, record: dict[str, Any], columns: list[str]) -> list[Text]:
+def _cells(tab_id: str, record: dict[str, Any], columns: list[str],
+           day: date | None = None) -> list[Text]:
+    """A row's cells. A time on `day` (the session's first, UTC) shows as the time of
+    day alone: beside the details, the date would leave no room for the command."""
     flagged = tab_id == "events" and interesting(record.get("action"), record.get("type"))
     style = "bold yellow" if flagged else ""
-    return [literal(_plain(v), style) for v in (record.get(c) for c in columns)]
+    cells = []
+    for column in columns:
+        value = record.get(column)
+        if column == "time" and isinstance(value, datetime) and day is not None \
+                and value.astimezone(UTC).date() == day:
+            value = value.astimezone(UTC).strftime("%H:%M:%S")
+        cells.append(literal(_plain(value), style))
+    return cells
 
 
 class DetailPane(Vertical):
@@ -335,7 +353,9 @@ class DetailPane(Vertical):
         table.clear(columns=True)
         records = [_record(i) for i in items]
         hidden = HIDDEN_FIELDS - SHOWN_ON.get(tab_id, frozenset())
-        columns = list(dict.fromkeys(k for rec in records for k in rec if k not in hidden))
+        present = dict.fromkeys(k for rec in records for k in rec if k not in hidden)
+        leading = [c for c in LEADING_COLUMNS.get(tab_id, ()) if c in present]
+        columns = leading + [c for c in present if c not in leading]
         self._columns[tab_id] = columns
         if not records:
             failed = self._failures.get(PART_OF_TAB.get(tab_id, ""))
@@ -356,7 +376,12 @@ class DetailPane(Vertical):
             return
         table.add_columns(*columns)
         for rec in shown:
-            table.add_row(*_cells(tab_id, rec, columns))
+            table.add_row(*_cells(tab_id, rec, columns, self._day()))
+
+    def _day(self) -> date | None:
+        """The UTC day the shown session started on."""
+        start = self._session.body.start_time if self._session is not None else None
+        return start.astimezone(UTC).date() if start is not None else None
 
     @staticmethod
     def _fill_channels(table: RowTable, records: list[dict[str, Any]]) -> None:
@@ -395,7 +420,7 @@ class DetailPane(Vertical):
         else:
             for rec in records:
                 if _matches(rec, text_filter):
-                    table.add_row(*_cells("events", rec, columns))
+                    table.add_row(*_cells("events", rec, columns, self._day()))
         if following and table.row_count:
             table.move_cursor(row=table.row_count - 1)
 

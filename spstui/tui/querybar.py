@@ -204,9 +204,9 @@ class QueryBar(Vertical):
         with Horizontal(id="query-bar"):
             yield QueryInput(lambda: self.sps.ui_state.history,
                              placeholder="q  e.g. protocol:ssh AND NOT verdict:accept", id="q")
-            yield Input(placeholder="start (-24h, 2026-11-01)", id="start")
-            yield Input(placeholder="end", id="end")
-            yield Input(placeholder="content", id="content")
+            yield Input(placeholder="start  e.g. -24h", id="start")
+            yield Input(placeholder="end  e.g. today", id="end")
+            yield Input(placeholder="content  e.g. sudo", id="content")
         yield Static("", id="query-error")
         yield Static("", id="query-hint")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -630,3 +631,51 @@ async def test_channels_show_the_fields_of_their_own_type() -> None:
     assert "#3 session exec scp" in groups and "scp_path" in groups["#3 session exec scp"]
     assert "command" not in groups["#3 session exec scp"]  # no sparse columns
     assert ("command", "ls") in rows
+
+
+async def test_event_alert_and_download_lists_read_time_first(backend: Backend) -> None:
+    """The appliance sends fields alphabetically; the tabs lead with when, then what."""
+    page, _ = await backend.page(SearchQuery(q="active:false AND protocol:ssh", limit=100))
+    found = None
+    for row in page.items:
+        alerts, _ = await backend.part(row.key, "alerts")
+        downloads, _ = await backend.part(row.key, "trail_downloads")
+        if alerts and downloads:
+            found = row.key
+            break
+    assert found is not None, "a session with alerts and trail downloads to look at"
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen_of(app).load_detail(found)
+        await settle(pilot, app)
+        pane = app.screen.query_one(DetailPane)
+        headers = {tab: [str(c.label) for c in
+                         pane.query_one(f"#table-{tab}", RowTable).ordered_columns]
+                   for tab in ("events", "alerts", "downloads")}
+        events = pane.query_one("#table-events", RowTable)
+        first_time = str(events.get_row_at(0)[0])
+        session, _ = await backend.session(found)
+        event_list, _ = await backend.part(found, "events")
+    assert headers["events"][:4] == ["time", "type", "action", "content"]
+    assert headers["alerts"][:2] == ["time", "rule_name"]
+    assert headers["downloads"][:3] == ["time", "username", "ip_address"]
+    assert "record_id" in headers["events"]  # the rest still shown, after them
+    # On the session's own day the time of day is enough (beside the details the
+    # date left no room for the command); another day's event keeps its date.
+    start = session.body.start_time
+    assert start is not None and event_list[0].time is not None
+    assert event_list[0].time.astimezone(UTC).date() == start.astimezone(UTC).date()
+    assert first_time == event_list[0].time.astimezone(UTC).strftime("%H:%M:%S")
+
+
+def test_an_event_on_another_day_than_the_sessions_start_keeps_its_date() -> None:
+    from spstui.tui.detail import _cells
+
+    late = datetime(2026, 11, 21, 0, 0, 5, tzinfo=UTC)
+    record = {"time": late, "action": "ls"}
+    same_day, day_before = late.date(), late.date() - timedelta(days=1)
+    assert [str(c) for c in _cells("events", record, ["time", "action"], same_day)] \
+        == ["00:00:05", "ls"]
+    assert [str(c) for c in _cells("events", record, ["time", "action"], day_before)] \
+        == ["2026-11-21 00:00:05", "ls"]

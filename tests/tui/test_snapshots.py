@@ -54,7 +54,7 @@ def test_browser_with_details(snap_compare: Any, sim: Simulator, tmp_path: Path)
 def test_events_tab(snap_compare: Any, sim: Simulator, tmp_path: Path) -> None:
     async def events(pilot: Any) -> None:
         await loaded(pilot)
-        await pilot.press("j", "j")
+        await pilot.press(*"jjjjj")  # an indexed session, with commands to show
         await loaded(pilot)
         await pilot.press("3")
         await pilot.pause()
