@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -204,6 +205,9 @@ class ActiveScreen(SessionActions):
 
     def session_table(self) -> RowTable:
         return self.query_one("#active", RowTable)
+
+    def divider_left(self) -> Widget:
+        return self.query_one("#active-left")
 
     def current_row(self) -> SessionRow | None:
         """The highlighted session as last listed."""
@@ -432,7 +436,7 @@ class ActiveScreen(SessionActions):
 
     def action_back(self) -> None:
         if self.has_class("zoomed"):
-            self.remove_class("zoomed")
+            self.set_zoomed(False)
             self.session_table().focus()
             return
         self.app.pop_screen()

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Static
 
 from spstui.api.errors import SpsError
@@ -111,6 +112,9 @@ class BrowserScreen(SessionActions):
         return self.query_one("#sessions", SessionTable)
 
     def session_table(self) -> RowTable:
+        return self.table
+
+    def divider_left(self) -> Widget:
         return self.table
 
     def on_mount(self) -> None:
@@ -253,7 +257,7 @@ class BrowserScreen(SessionActions):
             query = replace(query, sort=(self.sort,))
         # The results are what a search is for: show the table even if the details
         # had the screen (a hidden table would take the keys unseen).
-        self.remove_class("zoomed")
+        self.set_zoomed(False)
         self.table.focus()
         self.load_page(query, 0)
 
@@ -428,7 +432,7 @@ class BrowserScreen(SessionActions):
     def action_back(self) -> None:
         table = self.table
         if self.has_class("zoomed"):
-            self.remove_class("zoomed")
+            self.set_zoomed(False)
         elif self.selected:
             for key in list(self.selected):
                 self.selected.discard(key)

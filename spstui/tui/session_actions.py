@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 
 from spstui.api import sessions, trails
 from spstui.api.errors import SpsError
@@ -34,11 +35,22 @@ SESSION_BINDINGS: list[BindingType] = [
             id="session.details"),
     Binding("ctrl+x", "cancel_transfers", "Cancel transfers", show=False,
             id="session.cancel-transfers"),
+    Binding("less_than_sign", "divider(1)", "Wider details", show=False,
+            id="session.wider-details"),
+    Binding("greater_than_sign", "divider(-1)", "Narrower details", show=False,
+            id="session.narrower-details"),
+    Binding("equals_sign", "divider(0)", "Details at their usual width", show=False,
+            id="session.usual-details"),
 ]
 CHANGES_APPLIANCE = frozenset({"terminate"})
 # Below this many columns (an 80-column SSH window) the table and the details take
 # turns on the whole width: side by side, neither would show enough to read.
 NARROW_WIDTH = 100
+# `<` and `>` move the divider between the table and the details by this many cells;
+# each side keeps at least its minimum.
+DIVIDER_STEP = 8
+MIN_DETAILS = 30
+MIN_TABLE = 40
 
 
 class SessionActions(Screen[Any]):
@@ -58,6 +70,10 @@ class SessionActions(Screen[Any]):
         raise NotImplementedError
 
     def session_table(self) -> RowTable:
+        raise NotImplementedError
+
+    def divider_left(self) -> Widget:
+        """What sits left of the divider: the table (with what goes with it)."""
         raise NotImplementedError
 
     def target_keys(self) -> list[str]:
@@ -99,15 +115,60 @@ class SessionActions(Screen[Any]):
 
     def action_zoom(self) -> None:
         if self.has_class("zoomed"):
-            self.remove_class("zoomed")
+            self.set_zoomed(False)
             self.session_table().focus()
         else:
             self.action_open_details()
 
     def action_open_details(self) -> None:
-        self.add_class("zoomed")  # the screen's CSS gives the details the width
+        self.set_zoomed(True)  # the screen's CSS gives the details the width
         # The keys go with it (the table is hidden); escape (or z) goes back.
         self._focus_details()
+
+    def set_zoomed(self, zoomed: bool) -> None:
+        """Give the details the whole screen, or put them back beside the table."""
+        self.set_class(zoomed, "zoomed")
+        self.lay_out_divider()
+
+    # -- the divider between the table and the details (<, >, =) ------------------------
+
+    def action_divider(self, direction: int) -> None:
+        """Widen (1) or narrow (-1) the details by a step, or give them back their
+        usual width (0). Remembered across runs."""
+        state = getattr(self.app, "ui_state", None)
+        if state is None:
+            return
+        if self.has_class("zoomed") or self.has_class("-narrow"):
+            self.notify("The divider moves while the table and the details are side by "
+                        "side.", timeout=3)
+            return
+        if direction == 0:
+            state.detail_width = None
+        else:
+            # From the width last chosen, not the one on screen: keys typed in a burst
+            # come before the layout that shows the one before.
+            now = state.detail_width if state.detail_width is not None \
+                else self.query_one(DetailPane).outer_size.width
+            state.detail_width = self._clamped(self._clamped(now) + direction * DIVIDER_STEP)
+        self.sps.save_ui_state()
+        self.lay_out_divider()
+
+    def _clamped(self, width: int) -> int:
+        return max(MIN_DETAILS, min(width, self.size.width - MIN_TABLE))
+
+    def lay_out_divider(self) -> None:
+        """The details at the width chosen with < and >, while beside the table; the
+        screen's CSS lays them out otherwise (no choice made, zoomed, or narrow)."""
+        state = getattr(self.app, "ui_state", None)
+        wanted = state.detail_width if state is not None else None
+        details, left = self.query_one(DetailPane), self.divider_left()
+        if wanted is None or self.has_class("zoomed") or self.has_class("-narrow"):
+            details.styles.width = details.styles.min_width = None
+            left.styles.max_width = None
+            return
+        width = self._clamped(wanted)
+        details.styles.width = details.styles.min_width = width
+        left.styles.max_width = "100%"  # the table takes all the rest
 
     def _focus_details(self) -> None:
         table = self.query_one(DetailPane).current_table()
@@ -116,6 +177,7 @@ class SessionActions(Screen[Any]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self.lay_out_divider()
 
     def action_tab(self, n: int) -> None:
         self.query_one(DetailPane).show_tab(n)

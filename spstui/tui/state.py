@@ -27,6 +27,7 @@ class UiState(BaseModel):
     history: list[str] = Field(default_factory=list)  # oldest first
     sort: str | None = None  # e.g. "-duration"
     columns: list[str] | None = None  # None: the default set
+    detail_width: int | None = None  # cells, set with < and >; None: the usual layout
 
     def remember(self, query: str) -> None:
         """Add a submitted query to the history (moved to the end if already there)."""

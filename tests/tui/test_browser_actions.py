@@ -25,10 +25,12 @@ from spstui.tui import key_order
 from spstui.tui.app import SpsApp
 from spstui.tui.browser import BrowserScreen
 from spstui.tui.confirm import Confirm
+from spstui.tui.detail import DetailPane
 from spstui.tui.dialogs import ColumnPicker, TriageDialog
 from spstui.tui.options import AppOptions
 from spstui.tui.render import CELLS, DEFAULT_COLUMNS
 from spstui.tui.row_table import RowTable
+from spstui.tui.session_actions import DIVIDER_STEP, MIN_DETAILS, MIN_TABLE
 from spstui.tui.session_table import SessionTable
 from tests.conftest import make_sim
 from tests.tui.keys import burst
@@ -728,3 +730,69 @@ async def test_pages_typed_ahead_each_move_on_from_the_one_before(
         await settle(pilot, app)
         shown = status(app)
     assert shown.startswith("61–80 of")
+
+
+def detail_width(app: SpsApp) -> int:
+    return app.screen.query_one(DetailPane).outer_size.width
+
+
+async def test_less_and_greater_move_the_divider_and_it_is_remembered(
+        backend: Backend, tmp_path: Path) -> None:
+    options = AppOptions(page_size=20, state_path=tmp_path / "state.json")
+    app = SpsApp(backend, options=options)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        usual = detail_width(app)
+        burst(app, "<<<")  # typed in one read, each key moves it a step
+        await settle(pilot, app)
+        wider = detail_width(app)
+        table = app.screen.query_one("#sessions", SessionTable).outer_size.width
+        await pilot.press("greater_than_sign")
+        await settle(pilot, app)
+        narrower = detail_width(app)
+    assert wider == usual + 3 * DIVIDER_STEP and narrower == wider - DIVIDER_STEP
+    assert table + wider == 160  # the table takes the rest, no gap
+    again = SpsApp(backend, options=AppOptions(page_size=20, state_path=options.state_path))
+    async with again.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, again)
+        remembered = detail_width(again)
+        await pilot.press("equals_sign")
+        await settle(pilot, again)
+        back = detail_width(again)
+    assert remembered == narrower
+    assert back == usual and again.ui_state.detail_width is None
+
+
+async def test_the_divider_leaves_each_side_its_minimum(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*["less_than_sign"] * 20)
+        await settle(pilot, app)
+        widest = detail_width(app)
+        await pilot.press(*["greater_than_sign"] * 20)
+        await settle(pilot, app)
+        narrowest = detail_width(app)
+    assert widest == 160 - MIN_TABLE and narrowest == MIN_DETAILS
+
+
+async def test_zoomed_or_narrow_the_details_ignore_the_chosen_width(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    said = recorded_notices(app)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("less_than_sign", "z")
+        await settle(pilot, app)
+        zoomed = detail_width(app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        beside = detail_width(app)
+        await pilot.resize_terminal(90, 30)
+        await settle(pilot, app)
+        await pilot.press("less_than_sign")
+        await settle(pilot, app)
+        narrow_table = app.screen.query_one("#sessions", SessionTable).outer_size.width
+    assert zoomed == 160  # the whole width, as z promises
+    assert beside == app.ui_state.detail_width
+    assert narrow_table == 90  # narrow, the table has the whole width still
+    assert any("side by side" in notice for notice in said)
