@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -44,6 +45,7 @@ LEADING_COLUMNS = {
 DEFAULT_TAIL_INTERVAL = 5.0
 DETAIL_DELAY = 0.15  # wait for the cursor to settle before fetching details
 MIN_VALUE_WIDTH = 12
+MIN_LABEL_WIDTH = 10
 SCROLLBAR = 2
 
 
@@ -315,26 +317,31 @@ class DetailPane(Vertical):
         if self._triage is not None:  # the auditor's own mark comes first
             groups.insert(0, ("Triage (this computer only)", [
                 ("Flag", self._triage.flag or "none"), ("Note", self._triage.note or "")]))
-        labels = max(max(len(group), 2 + max(len(name) for name, _ in rows))
-                     for group, rows in groups)
-        # Beside the session table the pane is narrow: values wrap in the width left
-        # of it (the pane's, as a hidden tab has none), and `z` gives them more.
+        # Beside the session table the pane is narrow: both columns wrap in its width
+        # (the pane's, as a hidden tab has none), the names giving way first so that
+        # no value is ever cut at the edge; `z` (or <) gives them more.
         self._overview_width = self.size.width
-        room = max(MIN_VALUE_WIDTH, self.size.width - SCROLLBAR - labels - 4 * PADDING)
+        natural = max(max(cell_len(group), 2 + max(cell_len(name) for name, _ in rows))
+                      for group, rows in groups)
+        usable = self.size.width - SCROLLBAR - 4 * PADDING  # two columns' text
+        labels = min(natural, max(MIN_LABEL_WIDTH, usable - MIN_VALUE_WIDTH))
+        room = max(1, usable - labels)
         cursor = table.cursor_row
         was_on = self._overview_fields[cursor] if cursor < len(self._overview_fields) else None
         table.clear(columns=True)
         table.add_columns("field", "value")
         fields: list[tuple[str, str]] = []  # the (group, field) of each row
         for group, rows in groups:
-            table.add_row(literal(group, "bold underline"), Text(""))
-            fields.append((group, ""))
+            for line in wrap_cells(group, labels):
+                table.add_row(literal(line, "bold underline"), Text(""))
+                fields.append((group, ""))
             for name, value in rows:
-                first, *more = wrap_cells(safe_text(value), room)
-                table.add_row(literal(f"  {name}"), literal(first))
-                for line in more:
-                    table.add_row(Text(""), literal(line))
-                fields.extend([(group, name)] * (1 + len(more)))
+                names = wrap_cells(name, labels - 2)
+                values = wrap_cells(safe_text(value), room)
+                for i in range(max(len(names), len(values))):
+                    table.add_row(literal(f"  {names[i]}" if i < len(names) else ""),
+                                  literal(values[i] if i < len(values) else ""))
+                    fields.append((group, name))
         self._overview_fields = fields
         if keep_cursor:  # the same session laid out again: stay on the same field
             # (wrapped to another width, or with the triage group come or gone above)

@@ -205,7 +205,7 @@ class QueryBar(Vertical):
             yield QueryInput(lambda: self.sps.ui_state.history,
                              placeholder="q  e.g. protocol:ssh AND NOT verdict:accept", id="q")
             yield Input(placeholder="start  e.g. -24h", id="start")
-            yield Input(placeholder="end  e.g. today", id="end")
+            yield Input(placeholder="end  e.g. 2026-11-30", id="end")
             yield Input(placeholder="content  e.g. sudo", id="content")
         yield Static("", id="query-error")
         yield Static("", id="query-hint")

@@ -138,12 +138,12 @@ class SessionActions(Screen[Any]):
         state = getattr(self.app, "ui_state", None)
         if state is None:
             return
-        if self.has_class("zoomed") or self.has_class("-narrow"):
+        if direction == 0:
+            state.detail_width = None
+        elif self.has_class("zoomed") or self.has_class("-narrow"):
             self.notify("The divider moves while the table and the details are side by "
                         "side.", timeout=3)
             return
-        if direction == 0:
-            state.detail_width = None
         else:
             # From the width last chosen, not the one on screen: keys typed in a burst
             # come before the layout that shows the one before.
@@ -177,6 +177,11 @@ class SessionActions(Screen[Any]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self.lay_out_divider()
+
+    def on_screen_resume(self) -> None:
+        # The divider may have moved on the screen that was over this one. (Textual
+        # calls this as well as the screens' own on_screen_resume.)
         self.lay_out_divider()
 
     def action_tab(self, n: int) -> None:

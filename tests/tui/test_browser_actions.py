@@ -796,3 +796,63 @@ async def test_zoomed_or_narrow_the_details_ignore_the_chosen_width(backend: Bac
     assert beside == app.ui_state.detail_width
     assert narrow_table == 90  # narrow, the table has the whole width still
     assert any("side by side" in notice for notice in said)
+
+
+async def test_the_overview_wraps_every_value_whole_however_narrow_the_details(
+        backend: Backend) -> None:
+    """Names give way first: no value is cut at the pane's edge (a long triage note, the
+    triage group's title and the narrowest divider all at once)."""
+    note = "ran sudo cat /etc/shadow then removed the bash history of the session"
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        key = browser(app).current_key()
+        assert key is not None and backend.cache is not None
+        backend.cache.set_triage(key, "suspicious", note)
+        await pilot.press(*["greater_than_sign"] * 20, "j", "k")  # narrowest; shown again
+        await settle(pilot, app)
+        overview = app.screen.query_one(DetailPane).query_one("#table-overview", RowTable)
+        rows = [[str(cell) for cell in overview.get_row_at(i)] for i in range(overview.row_count)]
+        fits = overview.virtual_size.width <= overview.size.width
+    values: dict[str, str] = {}
+    name = ""
+    for label, value in rows:
+        name = label.strip() or name  # a wrapped name goes on below its first line
+        if label.startswith("  ") or not label:
+            values[name] = values.get(name, "") + ("" if not values.get(name) else " ") + value
+    assert fits  # nothing is past the right edge
+    assert values["Key"].replace(" ", "") == key
+    assert values["Note"] == note
+
+
+async def test_the_divider_moved_in_the_active_view_holds_in_the_browser(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, app)
+        await pilot.press("less_than_sign", "less_than_sign")
+        await settle(pilot, app)
+        active = detail_width(app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        in_browser = isinstance(app.screen, BrowserScreen)
+        browser_width = detail_width(app)
+    assert in_browser and browser_width == active == app.ui_state.detail_width
+
+
+async def test_equals_gives_the_details_their_usual_width_even_from_a_narrow_terminal(
+        backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot, app)
+        usual = detail_width(app)
+        await pilot.press("less_than_sign")
+        await pilot.resize_terminal(90, 30)
+        await settle(pilot, app)
+        await pilot.press("equals_sign")
+        await pilot.resize_terminal(160, 45)
+        await settle(pilot, app)
+        back = detail_width(app)
+    assert app.ui_state.detail_width is None and back == usual
