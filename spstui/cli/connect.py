@@ -131,7 +131,11 @@ def resolve_profile(args: argparse.Namespace) -> ResolvedProfile:
         return resolve(load_settings(), profile=args.profile, url=args.url, user=args.user,
                        insecure=args.insecure or None, ca_bundle=args.ca_bundle)
     except SettingsError as err:
-        raise ConnectError(str(err)) from None
+        hint = ""
+        if getattr(args, "offline", False):  # each profile's cache is its own: which?
+            hint = (" Offline, spstui reads the cache of a profile (or --url); the "
+                    "demo's is read with --demo --offline.")
+        raise ConnectError(f"{err}{hint}") from None
 
 
 def cache_name(args: argparse.Namespace) -> str:

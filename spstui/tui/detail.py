@@ -383,10 +383,13 @@ class DetailPane(Vertical):
             return
         table.add_columns(*columns)
         for rec in shown:
-            table.add_row(*_cells(tab_id, rec, columns, self._day()))
+            table.add_row(*_cells(tab_id, rec, columns, self._day(tab_id)))
 
-    def _day(self) -> date | None:
-        """The UTC day the shown session started on."""
+    def _day(self, tab_id: str) -> date | None:
+        """The UTC day the shown session started on, for the tabs of what happened in
+        it (a download comes days later: its date always shows)."""
+        if tab_id not in ("events", "alerts"):
+            return None
         start = self._session.body.start_time if self._session is not None else None
         return start.astimezone(UTC).date() if start is not None else None
 
@@ -427,7 +430,7 @@ class DetailPane(Vertical):
         else:
             for rec in records:
                 if _matches(rec, text_filter):
-                    table.add_row(*_cells("events", rec, columns, self._day()))
+                    table.add_row(*_cells("events", rec, columns, self._day("events")))
         if following and table.row_count:
             table.move_cursor(row=table.row_count - 1)
 

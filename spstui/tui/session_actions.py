@@ -257,6 +257,10 @@ class SessionActions(Screen[Any]):
         key, row = self.current_key(), self.current_row()
         if key is None or row is None:
             return
+        if self.sps.backend.client is None or self.sps.backend.offline:
+            # Said before asking: the answer could not be acted on.
+            self.notify("Terminating needs the appliance (offline mode).", severity="error")
+            return
         if not row.active:
             self.notify("This session is not active; only active sessions can be terminated.",
                         severity="warning")

@@ -89,3 +89,12 @@ def test_cache_info_and_clear(capsys: pytest.CaptureFixture[str],
     assert code == 0 and "cleared" in out
     _, out, _ = run(capsys, "cache", "info", "--format", "json")
     assert json.loads(out)["sessions"] == 0
+
+
+@pytest.mark.parametrize("argv", [["--offline"], ["search", "protocol:ssh", "--offline"]])
+def test_offline_without_a_profile_points_at_the_demos_cache(
+        capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = run(capsys, *argv)  # no settings file: no profile, no --url
+    assert code == 1
+    assert "No appliance to connect to" in err and "--demo --offline" in err
+    assert "\\n" not in err  # one plain sentence after the other

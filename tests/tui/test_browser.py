@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -655,6 +656,7 @@ async def test_event_alert_and_download_lists_read_time_first(backend: Backend) 
                    for tab in ("events", "alerts", "downloads")}
         events = pane.query_one("#table-events", RowTable)
         first_time = str(events.get_row_at(0)[0])
+        downloaded = str(pane.query_one("#table-downloads", RowTable).get_row_at(0)[0])
         session, _ = await backend.session(found)
         event_list, _ = await backend.part(found, "events")
     assert headers["events"][:4] == ["time", "type", "action", "content"]
@@ -667,6 +669,7 @@ async def test_event_alert_and_download_lists_read_time_first(backend: Backend) 
     assert start is not None and event_list[0].time is not None
     assert event_list[0].time.astimezone(UTC).date() == start.astimezone(UTC).date()
     assert first_time == event_list[0].time.astimezone(UTC).strftime("%H:%M:%S")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", downloaded)  # always dated
 
 
 def test_an_event_on_another_day_than_the_sessions_start_keeps_its_date() -> None:
@@ -679,3 +682,28 @@ def test_an_event_on_another_day_than_the_sessions_start_keeps_its_date() -> Non
         == ["00:00:05", "ls"]
     assert [str(c) for c in _cells("events", record, ["time", "action"], day_before)] \
         == ["2026-11-21 00:00:05", "ls"]
+
+
+async def test_offline_terminate_says_it_needs_the_appliance_before_asking(
+        sim: Simulator, tmp_path: Path) -> None:
+    client = SpsClient(Connection("https://sps.test", "admin", "admin"),
+                       transport=httpx.ASGITransport(app=sim.app))
+    with CacheStore(tmp_path / "cache.sqlite3", now=sim.now) as cache:
+        online = SpsApp(Backend(client, cache, now=sim.now), page_size=50)
+        async with online.run_test(size=SIZE) as pilot:
+            await settle(pilot, online)  # the page, with active sessions, is cached
+        offline = SpsApp(Backend(None, cache, offline=True, now=sim.now), page_size=50)
+        said: list[str] = []
+        notify = offline.notify
+        offline.notify = lambda message, **kw: (said.append(message),  # type: ignore
+                                                notify(message, **kw))
+        async with offline.run_test(size=SIZE) as pilot:
+            await settle(pilot, offline)
+            screen = screen_of(offline)
+            active = next(i for i, key in enumerate(screen.keys) if screen.rows[key].active)
+            await pilot.press(*["j"] * active, "x")
+            await pilot.pause()
+            asked = type(offline.screen).__name__
+    await client.aclose()
+    assert asked == "BrowserScreen"  # no question it could not act on
+    assert any("needs the appliance" in message for message in said)
