@@ -57,11 +57,15 @@ def resolve_export_path(text: str, folder: Path) -> Path:
     return path if path.is_absolute() else Path(folder).expanduser() / path
 
 
-def export_path_problem(text: str, folder: Path) -> str | None:
-    """Why the export cannot be written to `text`, or None if it can."""
+def export_path_problem(text: str, folder: Path, fmt: str = "") -> str | None:
+    """Why the export cannot be written to `text` in format `fmt`, or None if it can."""
     if not text.strip():
         return "Give a file to export to."
     path = resolve_export_path(text, folder)
+    suffix = path.suffix.lower()
+    if fmt and suffix in (".csv", ".json") and suffix != f".{fmt}":
+        return (f"{path.name} ends in {suffix}, but the format chosen is {fmt.upper()}: "
+                f"choose {suffix[1:].upper()} above, or name the file .{fmt}.")
     if path.is_dir():
         return f"{path} is a folder: add a file name, e.g. {path / 'sessions.csv'}"
     # The parent may be created on export: the nearest existing folder must allow it.
@@ -165,6 +169,7 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
         self.match_count = match_count
         self.folder = folder
         self.now = now
+        self.replacing: Path | None = None  # an existing file the user was warned about
 
     @property
     def export_folder(self) -> Path:
@@ -222,15 +227,20 @@ class ExportDialog(ModalScreen[ExportSpec | None]):
         self._export(event.value)
 
     def _export(self, text: str) -> None:
-        problem = export_path_problem(text, self.export_folder)
+        fmt = cast(Format, self._chosen("export-format"))
+        path = resolve_export_path(text, self.export_folder)
+        problem = export_path_problem(text, self.export_folder, fmt)
+        if problem is None and path.exists() and path != self.replacing:
+            # Asked once: enter again (on the same file) replaces it.
+            self.replacing = path
+            problem = f"{path} exists: press enter again to replace it."
         if problem:
             # Wrapped, not cut: the whole message matters; still no markup or controls.
             self.query_one("#export-error", Static).update(Text(safe_text(problem)))
             return
         scope = cast(Scope, self._chosen("export-scope"))
-        fmt = cast(Format, self._chosen("export-format"))
         self.dismiss(ExportSpec(
-            scope=scope, fmt=fmt, path=resolve_export_path(text, self.export_folder),
+            scope=scope, fmt=fmt, path=path,
             query=self.query_value, page_rows=self.page_rows,
             keys=self.marked if scope == "marked" else []))
 

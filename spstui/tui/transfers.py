@@ -295,8 +295,11 @@ class Transfers(VerticalScroll, can_focus=False):
         except SpsError as err:
             self._tell(f"{_sentence(job.label)} failed: {err}", "error")
         except OSError as err:  # the local disk: full, read-only, permissions
-            self._tell(f"{_sentence(job.label)} failed: {err.strerror or err} "
-                       f"({err.filename or 'file'}).", "error")
+            where = str(err.filename or "file")
+            if where.endswith(".part"):  # the hidden file it is written to first
+                where = f"in {Path(where).parent}"
+            self._tell(f"{_sentence(job.label)} failed: {err.strerror or err} ({where}).",
+                       "error")
         finally:
             self._drop(job)
             self.post_message(self.Finished(job.kind, job.label, path, outcome))

@@ -395,6 +395,18 @@ async def test_failed_export_leaves_no_file(
     assert app.said("Export all.csv failed", severity="error")
 
 
+async def test_an_export_the_disk_refuses_names_its_folder_not_the_hidden_part_file(
+        client: SpsClient, folder: Path) -> None:
+    target = Path("/proc/spstui-export-test.csv")  # no file can be made there
+    app = make_app(client, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        app.transfers.start_export(spec("page", "csv", target))
+        await settle(pilot, app)
+    [said] = app.said("Export spstui-export-test.csv failed", severity="error")
+    assert "(in /proc)" in said and ".part" not in said
+    assert not target.exists()
+
+
 # -- the dialogs -------------------------------------------------------------------------------
 
 class DialogApp(KeyOrderedApp[None]):
@@ -455,13 +467,51 @@ async def test_export_dialog_offers_marked_rows_and_refuses_a_folder(tmp_path: P
         await pilot.pause()
         error = str(app.screen.query_one("#export-error", Static).render())
         assert "is a folder" in error and app.results == []
-        path.value = "marked.json"  # a bare name goes in the download folder
+        path.value = "marked.csv"  # a bare name goes in the download folder
         await pilot.press("up", "down")  # from the marked rows (chosen at first) and back
         await pilot.press("enter")
         await pilot.pause()
     [result] = app.results
     assert result.scope == "marked" and result.keys == ["k1", "k2"]
-    assert result.path == tmp_path / "marked.json"
+    assert result.path == tmp_path / "marked.csv"
+
+
+async def test_export_dialog_refuses_a_file_name_of_the_other_format(tmp_path: Path) -> None:
+    app = DialogApp(dialog(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        path = app.screen.query_one("#export-path", Input)
+        path.value = "week.json"  # CSV is chosen
+        path.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#export-error", Static).render())
+        refused = list(app.results)
+        await pilot.press("shift+tab", "right")  # format: JSON
+        await pilot.press("enter")
+        await pilot.pause()
+    assert refused == [] and "ends in .json, but the format chosen is CSV" in error
+    [result] = app.results
+    assert (result.fmt, result.path) == ("json", tmp_path / "week.json")
+
+
+async def test_export_dialog_asks_before_replacing_a_file(tmp_path: Path) -> None:
+    (tmp_path / "week.csv").write_text("kept\n")
+    app = DialogApp(dialog(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        path = app.screen.query_one("#export-path", Input)
+        path.value = "week.csv"
+        path.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#export-error", Static).render())
+        asked = list(app.results)
+        await pilot.press("enter")  # again: replace it
+        await pilot.pause()
+    assert asked == [] and "exists: press enter again to replace it" in error
+    [result] = app.results
+    assert result.path == tmp_path / "week.csv"
 
 
 async def test_an_export_path_typed_in_one_burst_is_used_whole(tmp_path: Path) -> None:
