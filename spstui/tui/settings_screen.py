@@ -31,7 +31,7 @@ from spstui.tui.settings_views import AppPrefsView, ObjectFormView, wrapped
 if TYPE_CHECKING:
     from spstui.tui.app import SpsApp
 
-READ_ONLY_FLAG = "Read-only: started with --read-only"
+READ_ONLY_FLAG = "Read-only: started with --read-only."
 OFFLINE = ("Unavailable offline: the appliance configuration can only be read and changed "
            "with a connection to the appliance.")
 HINT = "Edit the fields (tab moves on), then press ctrl+s to review the changes and save them."
@@ -168,6 +168,7 @@ class SettingsScreen(Screen[None]):
     def config_loaded(self, message: ConfigLoaded) -> None:
         self.read_only = message.forbidden or (
             READ_ONLY_FLAG if self.sps.options.read_only else None)
+        self.tab_shown()
         self._show(message.bodies)
         if message.problem:
             self.set_status(message.problem + " Press ctrl+r to try again.", "bold red")
@@ -194,7 +195,8 @@ class SettingsScreen(Screen[None]):
     def save_appliance(self) -> None:
         if self.unavailable or self.read_only:
             reason = self.unavailable or self.read_only or ""
-            self.set_status(f"{reason} Nothing can be saved to the appliance.", "yellow")
+            self.set_status(f"{reason.rstrip('.')}. Nothing can be saved to the appliance.",
+                            "yellow")
             return
         if self.saving or all(v.original is None for v in self.views.values()):
             self.set_status("Wait until the configuration has been read and saved.", "yellow")
@@ -291,6 +293,14 @@ class SettingsScreen(Screen[None]):
     @on(Button.Pressed, "#save")
     def save_pressed(self) -> None:
         self.action_save()
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self) -> None:
+        # The button is for what can be saved: the App tab saves to this computer, the
+        # appliance's forms need write access (ctrl+s still says why not).
+        on_app = self.query_one(TabbedContent).active == "tab-app"
+        locked = bool(self.read_only or self.unavailable)
+        self.query_one("#save", Button).disabled = locked and not on_app
 
     def action_save(self) -> None:
         if self.query_one(TabbedContent).active == "tab-app":

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import Input, Select, Static, Switch
+from textual.widgets import Button, Input, Select, Static, Switch
 
 from spstui.api.client import Connection, SpsClient
 from spstui.api.configuration import INDEXER, VNC_OPTIONS
@@ -191,12 +191,18 @@ async def test_read_only_flag_disables_the_forms_and_says_why(backend: Backend) 
         screen = await open_settings(pilot)
         workers = screen.query_one(WORKERS, Input)
         status = text_of(screen, "#appliance-status")
+        save_offered = not screen.query_one("#save", Button).disabled
         await pilot.press("ctrl+s")
         await pilot.pause()
         after_save = text_of(screen, "#appliance-status")
+        await pilot.press("ctrl+t", "ctrl+t")  # the App tab: saved on this computer
+        await pilot.pause()
+        app_save_offered = not screen.query_one("#save", Button).disabled
     assert workers.disabled and workers.value == "2"
-    assert status == "Read-only: started with --read-only"
-    assert "Nothing can be saved" in after_save
+    assert status == "Read-only: started with --read-only."
+    assert not save_offered and app_save_offered
+    assert after_save == ("Read-only: started with --read-only. Nothing can be saved to "
+                          "the appliance.")
 
 
 async def test_a_403_on_reading_makes_the_forms_read_only_with_the_reason(
