@@ -386,13 +386,14 @@ class ActiveScreen(SessionActions):
             parts.append(f"{new} new (G: at the bottom)")
         if ended:
             parts.append(f"{ended} ended (kept {_every(ENDED_SECONDS)}; c clears)")
-        if self.refreshed_at is not None:
-            at = datetime.fromtimestamp(self.refreshed_at, UTC).strftime("%H:%M:%S")
-            parts.append(f"refreshed {at} UTC")
         if snap is not None and snap.freshness is not None and snap.freshness.stale:
+            # From the cache: when it was cached is what matters, not when it was read.
             parts.append(snap.freshness.describe(self.backend.now()))
             style = style or "yellow"
-        if not self.paused:
+        elif self.refreshed_at is not None:
+            at = datetime.fromtimestamp(self.refreshed_at, UTC).strftime("%H:%M:%S")
+            parts.append(f"refreshed {at} UTC")
+        if not self.paused and not self.backend.offline:  # offline, nothing new comes
             parts.append(f"every {_every(self.interval)}")
         line = literal(" · ".join(parts), style)
         self.query_one("#active-status", Static).update(line, layout=False)

@@ -571,3 +571,18 @@ async def test_f_on_a_session_that_was_not_recorded_says_so_and_asks_nothing(
     assert ("warning", f"{key} has no audit trail: it was not recorded.") in notes
     assert running == 0 and not any("failed" in m for _, m in notes)
     assert not [p for p in asked if "/audit_trail" in p or p.endswith(key)]
+
+
+async def test_offline_the_status_says_how_old_the_cached_list_is_not_when_it_was_read(
+        sim: Simulator, backend: Backend) -> None:
+    online = make_app(backend)
+    async with online.run_test(size=SIZE) as pilot:
+        await open_active(pilot)  # the active sessions are cached
+    offline = make_app(Backend(None, backend.cache, offline=True, now=sim.now))
+    async with offline.run_test(size=SIZE) as pilot:
+        screen = await open_active(pilot)
+        shown = status(screen)
+        rows = screen.session_table().row_count
+    assert rows > 0
+    assert "cached" in shown and "ago (offline mode)" in shown
+    assert "refreshed" not in shown and "every" not in shown
