@@ -20,13 +20,14 @@ from spstui.backend import Backend
 from spstui.settings import Settings, SettingsError, load_settings, save_settings
 from spstui.tui import key_order
 from spstui.tui.browser import BrowserScreen
+from spstui.tui.detail import DetailPane
 from spstui.tui.help import toggle_help
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.options import AppOptions
 from spstui.tui.palette import palette_commands
 from spstui.tui.state import UiState, load_state, save_state
 from spstui.tui.themes import remember_theme, report_theme_problems, start_themes
-from spstui.tui.transfers import request_quit
+from spstui.tui.transfers import Transfers, request_quit
 
 # Seconds after which start-up counts as over even with no first page yet.
 SETTLE_AT_THE_LATEST = 5.0
@@ -106,6 +107,13 @@ class SpsApp(key_order.KeyOrderedApp[str | None]):
         if not self.heap_settled and not self.is_headless:
             self.heap_settled = True
             self.after_paint(settle_heap)
+
+    @on(Transfers.Finished)
+    def transfer_finished(self, message: Transfers.Finished) -> None:
+        # The appliance lists every download of a trail: show the new one.
+        if message.key is not None and message.outcome == "done":
+            for pane in self.screen.query(DetailPane):
+                pane.downloaded(self.backend, message.key)
 
     def after_paint(self, callback: Callable[[], object]) -> None:
         """Run `callback` once what was just changed is on the terminal.

@@ -282,6 +282,23 @@ class DetailPane(Vertical):
         still loading)."""
         return self._session.key if self._session is not None else None
 
+    def downloaded(self, backend: Backend, key: str) -> None:
+        """The user fetched `key`'s trail: the appliance lists that download now, so
+        the Downloads tab of that session, if shown, is read again."""
+        if key == self.shown_key:
+            self._reload_downloads(backend, key)
+
+    @work(group="detail-downloads")
+    async def _reload_downloads(self, backend: Backend, key: str) -> None:
+        try:
+            items, _ = await backend.part(key, "trail_downloads")
+        except SpsError:
+            return  # the list shown stays; the next look at the session reads it again
+        with unless_gone(self):
+            if key == self.shown_key:
+                self._parts["trail_downloads"] = items
+                self._fill_part("downloads", items)
+
     def show_triage(self, mark: Triage | None) -> None:
         """The shown session's local triage mark changed (`t`): show the new one."""
         self._triage = mark

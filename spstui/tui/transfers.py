@@ -71,6 +71,7 @@ class Job:
     done: int = 0
     total: int | None = None
     state: Literal["queued", "running", "cancelled", "finished"] = "queued"
+    key: str | None = None  # the session whose trail it fetches
     painted: float = 0.0
     worker: Worker[None] | None = None
     line: TransferLine | None = None
@@ -147,6 +148,7 @@ class Transfers(VerticalScroll, can_focus=False):
         label: str
         path: Path | None
         outcome: Outcome
+        key: str | None = None  # the session, for a download or a follow
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -205,7 +207,7 @@ class Transfers(VerticalScroll, can_focus=False):
             return 0
         for key in keys:
             job = self._add(Job("download", f"download {trails.safe_filename(key, 'zat')}",
-                                "bytes"))
+                                "bytes", key=key))
             job.worker = self._download(job, client, key, folder)
         return len(keys)
 
@@ -217,7 +219,7 @@ class Transfers(VerticalScroll, can_focus=False):
         if client is None or folder is None:
             return False
         # The session's key, not a file name: the file is .live.srs until the session ends.
-        job = self._add(Job("follow", f"follow {key}", "bytes"))
+        job = self._add(Job("follow", f"follow {key}", "bytes", key=key))
         job.worker = self._follow(job, client, key, folder)
         return True
 
@@ -302,7 +304,7 @@ class Transfers(VerticalScroll, can_focus=False):
                        "error")
         finally:
             self._drop(job)
-            self.post_message(self.Finished(job.kind, job.label, path, outcome))
+            self.post_message(self.Finished(job.kind, job.label, path, outcome, job.key))
 
     # -- helpers ------------------------------------------------------------------------------
 

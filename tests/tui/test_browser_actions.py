@@ -856,3 +856,27 @@ async def test_equals_gives_the_details_their_usual_width_even_from_a_narrow_ter
         await settle(pilot, app)
         back = detail_width(app)
     assert app.ui_state.detail_width is None and back == usual
+
+
+async def test_a_download_shows_in_the_sessions_downloads_tab(
+        served_backend: Backend, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    app = SpsApp(served_backend, options=AppOptions(page_size=20, download_dir=folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = browser(app)
+        row = next(i for i, k in enumerate(screen.keys) if not screen.rows[k].active
+                   and screen.rows[k].verdict and screen.rows[k].verdict.normalized == "accept")
+        screen.table.move_cursor(row=row)
+        await settle(pilot, app)
+        downloads = app.screen.query_one(DetailPane).query_one("#table-downloads", RowTable)
+        before = downloads.row_count if downloads.ordered_columns[0].label.plain else 0
+        await pilot.press("d", "6")
+        for _ in range(3):
+            await settle(pilot, app)
+        after = [[str(c) for c in downloads.get_row_at(i)] for i in range(downloads.row_count)]
+        headers = [str(c.label) for c in downloads.ordered_columns]
+    assert len(after) == before + 1
+    mine = after[-1]
+    assert mine[headers.index("username")] == "admin"
+    assert mine[headers.index("from_api")] == "yes"
