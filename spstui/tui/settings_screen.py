@@ -72,12 +72,14 @@ class SettingsScreen(Screen[None]):
     SettingsScreen ContentSwitcher { height: 1fr; }
     SettingsScreen TabPane { height: 1fr; padding: 0; }
     SettingsScreen .form { height: 1fr; }
-    SettingsScreen .field-row { height: 3; }
+    /* A message longer than the field is tall (in a narrow window) makes its row taller. */
+    SettingsScreen .field-row { height: auto; min-height: 3; }
     SettingsScreen .field-label { width: 48; height: 3; padding: 0 1; content-align: left middle; }
     SettingsScreen .field-row Input, SettingsScreen .field-row Select { width: 48; }
     SettingsScreen .field-state { width: 5; height: 3; padding: 0 1; content-align: left middle; }
     SettingsScreen .field-error {
-        width: 1fr; height: 3; padding: 0 1; color: $error; content-align: left middle;
+        width: 1fr; height: auto; min-height: 3; padding: 0 1; color: $error;
+        content-align: left middle;
     }
     /* An 80-column SSH window: labels narrower, fields and messages share the rest. */
     SettingsScreen.-narrow .field-label { width: 30; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -369,6 +370,8 @@ async def test_in_an_80_column_terminal_the_fields_and_their_messages_fit(
     field, message, text = shown
     assert field.right <= message.x and message.right <= 80 and field.width >= 16
     assert "greater than or equal to 1" in text
+    # Every line of it is on screen (the row grows; "to 1" was cut below 3 lines).
+    assert message.height >= len(textwrap.wrap(text, message.width - 2)) > 3
 
 
 # -- the form logic, without the screen ----------------------------------------------------
