@@ -27,7 +27,7 @@ from spstui.tui.footer import KeyFooter
 from spstui.tui.key_order import Loading
 from spstui.tui.messages import PageFailed, PageLoaded
 from spstui.tui.querybar import QueryBar
-from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal
+from spstui.tui.render import CELLS, DEFAULT_COLUMNS, literal, sort_label
 from spstui.tui.row_table import RowTable
 from spstui.tui.session_actions import SessionActions
 from spstui.tui.session_table import SessionTable, parse_sort
@@ -128,10 +128,8 @@ class BrowserScreen(SessionActions):
 
     def _paint_status(self, style: str = "") -> None:
         extras = []
-        field, descending = parse_sort(self.sort)
         # Named as its column is ("risk", not "analytics.score.aggregated").
-        label = next((c[0] for c in CELLS.values() if c[1] == field), field)
-        extras.append(f"sort: {label} {'▼' if descending else '▲'}")
+        extras.append(f"sort: {sort_label(self.sort)}")
         if self.selected:
             extras.append(f"{len(self.selected)} marked")
         if self.triage_filter:

@@ -100,6 +100,19 @@ CELLS: dict[str, tuple[str, str | None, Callable[[SessionRow], Text]]] = {
         safe_text(r.connection_policy or ""), 16))),
     "session_id": ("session id", "session_id", lambda r: literal(r.session_id)),
 }
+
+
+def sort_label(sort: str) -> str:
+    """A sort as the table names its columns: "-analytics.score.aggregated" reads
+    "risk ▼" (fields given with commas, each in turn)."""
+    labels = []
+    for part in filter(None, (p.strip() for p in sort.split(","))):
+        field, descending = part.lstrip("-+"), part.startswith("-")
+        label = next((c[0] for c in CELLS.values() if c[1] == field), field)
+        labels.append(f"{label} {'▼' if descending else '▲'}")
+    return ", ".join(labels)
+
+
 DEFAULT_COLUMNS = ("start", "user", "route", "proto", "verdict", "time", "active", "index",
                    "risk")
 COLUMNS = tuple(CELLS[c][0] for c in DEFAULT_COLUMNS)

@@ -18,7 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from spstui.settings import SavedQuery
-from spstui.tui.render import literal
+from spstui.tui.render import literal, sort_label
 
 # Returns an error message, or None when it worked.
 Action = Callable[[str], str | None]
@@ -52,7 +52,7 @@ def describe(saved: SavedQuery) -> str:
     """A one-line summary of a saved query's parts."""
     parts = [f"{key}: {value}" for key, value in
              (("q", saved.q), ("start", saved.start), ("end", saved.end),
-              ("content", saved.content), ("sort", saved.sort)) if value]
+              ("content", saved.content), ("sort", sort_label(saved.sort or ""))) if value]
     return " · ".join(parts) or "(everything)"
 
 

@@ -18,7 +18,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import (
+    Button,
+    Input,
+    Select,
+    Static,
+    Switch,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
 
 from spstui.api.configuration import ConfigError, collapse_references, read, transaction
 from spstui.api.errors import PermissionDenied, SpsError
@@ -104,6 +113,7 @@ class SettingsScreen(Screen[None]):
         self.views = {form.name: ObjectFormView(form) for form in FORMS}
         self.read_only: str | None = None  # why the appliance forms cannot be changed
         self.unavailable: str | None = None
+        self.to_fix = False  # the status lists fields to fix before saving
         self.saving = False
 
     @property
@@ -221,6 +231,7 @@ class SettingsScreen(Screen[None]):
         if bad:
             self.set_status(f"Not saved: {counted(len(bad), 'field')} to fix first. "
                             + "; ".join(bad), "bold red")
+            self.to_fix = True
             return
         if not bodies:
             self.set_status("Nothing to save: every field holds what the appliance has.")
@@ -303,6 +314,16 @@ class SettingsScreen(Screen[None]):
         on_app = self.query_one(TabbedContent).active == "tab-app"
         locked = bool(self.read_only or self.unavailable)
         self.query_one("#save", Button).disabled = locked and not on_app
+
+    @on(Input.Changed)
+    @on(Switch.Changed)
+    @on(Select.Changed)
+    def field_changed(self) -> None:
+        # A "fix these first" is said no longer once they are fixed (the forms have
+        # checked the change already: this comes after them).
+        if self.to_fix and not any(v.revalidate() for v in self.views.values()):
+            self.to_fix = False
+            self.set_status("Fixed: ctrl+s reviews the changes and saves them.")
 
     def action_save(self) -> None:
         if self.query_one(TabbedContent).active == "tab-app":

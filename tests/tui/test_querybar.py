@@ -423,3 +423,13 @@ async def test_an_appliance_error_is_shown_literally_until_the_query_changes(
         cleared = text_of(app, "#query-error")
     assert shown in ("[bold]x[/bold] is not a field", "bad \\x1b[31m escape")
     assert after_typing == "" and cleared == ""
+
+
+def test_a_saved_querys_sort_reads_as_the_tables_columns() -> None:
+    from spstui.settings import SavedQuery
+    from spstui.tui.savedqueries import describe
+
+    assert describe(SavedQuery(q="protocol:ssh", sort="-name")) == \
+        "q: protocol:ssh · sort: user ▼"
+    assert describe(SavedQuery(sort="analytics.score.aggregated,-start_time")) == \
+        "sort: risk ▲, start (UTC) ▼"

@@ -420,3 +420,18 @@ def test_settings_screen_snapshot(snap_compare: Any, sim: Simulator, tmp_path: P
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_fields_to_fix_message_goes_once_they_are_fixed(backend: Backend) -> None:
+    app = SpsApp(backend, page_size=20)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        screen.query_one(WORKERS, Input).focus()
+        await pilot.press("ctrl+u", *"abc", "ctrl+s")
+        await settle(pilot)
+        refused = text_of(screen, "#appliance-status")
+        await pilot.press("ctrl+u", "6")
+        await pilot.pause()
+        fixed = text_of(screen, "#appliance-status")
+    assert refused.startswith("Not saved: 1 field to fix first.")
+    assert fixed == "Fixed: ctrl+s reviews the changes and saves them."
