@@ -332,7 +332,7 @@ class DetailPane(Vertical):
         table = self.query_one("#table-overview", RowTable)
         groups = overview_groups(session)
         if self._triage is not None:  # the auditor's own mark comes first
-            groups.insert(0, ("Triage (this computer only)", [
+            groups.insert(0, ("Triage (local only)", [
                 ("Flag", self._triage.flag or "none"), ("Note", self._triage.note or "")]))
         # Beside the session table the pane is narrow: both columns wrap in its width
         # (the pane's, as a hidden tab has none), the names giving way first so that

@@ -252,9 +252,9 @@ async def test_the_details_show_the_triage_mark_and_note(backend: Backend) -> No
         await pilot.press("j", "k")  # away and back: read again, from the cache
         await settle(pilot, app)
         again = overview_rows(app)
-    assert ("Triage (this computer only)", "") not in before
+    assert ("Triage (local only)", "") not in before
     for rows in (after, again):
-        assert rows[:3] == [("Triage (this computer only)", ""), ("Flag", "suspicious"),
+        assert rows[:3] == [("Triage (local only)", ""), ("Flag", "suspicious"),
                             ("Note", "odd sudo")]
 
 
@@ -275,9 +275,9 @@ async def test_a_mark_set_while_the_next_details_load_goes_on_that_session_only(
         await settle(pilot, app)
         loaded = overview_rows(app)
         title = str(app.screen.query_one("#detail-title", Static).render())
-    assert ("Triage (this computer only)", "") not in while_loading
+    assert ("Triage (local only)", "") not in while_loading
     assert title_loading.startswith(f"Loading {second}")
-    assert loaded[:2] == [("Triage (this computer only)", ""), ("Flag", "suspicious")]
+    assert loaded[:2] == [("Triage (local only)", ""), ("Flag", "suspicious")]
     assert "Loading" not in title
 
 
