@@ -414,13 +414,38 @@ class RowTable(ScrollView, can_focus=True):
         if y == 0:
             line = self._header_line()
             style = self._look("header")
+            cells: Sequence[Text] = [c.label for c in self.columns]
         else:
             index = scroll_y + y - 1
             if index >= len(self._keys):
                 return Strip.blank(width, base)
             line, style = self._row_line(index)
+            cells = self.get_row(self._keys[index])
         # The row's colours run on to the right edge, past the last column.
-        return line.crop_extend(scroll_x, scroll_x + width, style)
+        shown = line.crop_extend(scroll_x, scroll_x + width, style)
+        if line.cell_length > width:  # wider than the table: an edge may cut a value
+            shown = self._mark_cuts(shown, cells, scroll_x, width)
+        return shown
+
+    def _mark_cuts(self, shown: Strip, cells: Sequence[Text], scroll_x: int,
+                   width: int) -> Strip:
+        """An ellipsis where the table's edge cuts a value, so a cut one does not read
+        as a shorter one ("ssh_pro" of "ssh_prod")."""
+        left_cut = right_cut = False
+        start = 0
+        for column, cell in zip(self.columns, cells, strict=False):
+            text_start = start + PADDING
+            text_end = text_start + min(cell.cell_len, column.width)
+            left_cut |= text_start < scroll_x < text_end
+            right_cut |= text_start < scroll_x + width < text_end
+            start += column.width + 2 * PADDING
+        if right_cut:
+            last = shown.crop(width - 1, width)
+            shown = Strip.join([shown.crop(0, width - 1), _ellipsis(last)])
+        if left_cut:
+            first = shown.crop(0, 1)
+            shown = Strip.join([_ellipsis(first), shown.crop(1, width)])
+        return shown
 
     def _look(self, look: str) -> Style:
         """The base style of a line: the cells' own styles go on top of it, so a red
@@ -470,6 +495,12 @@ class RowTable(ScrollView, can_focus=True):
             segments.extend(hit.styled(style))
             length += column.width + 2 * PADDING
         return Strip(segments, length)
+
+
+def _ellipsis(cell: Strip) -> Strip:
+    """One cell of a line written over with an ellipsis, in that cell's own style."""
+    styles = [segment.style for segment in cell]
+    return Strip([Segment("…", styles[0] if styles else None)], 1)
 
 
 @dataclass

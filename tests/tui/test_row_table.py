@@ -100,3 +100,27 @@ async def test_changed_cells_repaint_where_they_are_on_screen_when_scrolled() ->
     # Columns start at 0, 22 and 44 (a blank each side), the view at x=15 and row 50.
     assert repainted == [Region(22 - 15, 52 - 50 + 1, 22, 1), Region(44 - 15, 3, 22, 1)]
     assert [cell.plain for cell in shown] == ["a52", "y", "z"]
+
+
+async def test_a_value_the_tables_edge_cuts_ends_in_an_ellipsis() -> None:
+    # "ssh_pro" of "ssh_prod" would read as a policy of its own.
+    app = TableApp()
+    async with app.run_test(size=(20, 10)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_column("user", key="user", width=8)
+        table.add_column("policy", key="policy", width=12)
+        table.add_row(Text("alice"), Text("ssh_production"[:12]), key="long")
+        table.add_row(Text("bob"), Text("ssh"), key="short")
+        await pilot.pause()
+        width = table.size.width
+        long_text, _ = line(table, 0)
+        short_text, _ = line(table, 1)
+        header = table.render_line(0).text
+        table.scroll_to(x=12, animate=False, immediate=True)  # into "policy" from the left
+        await pilot.pause()
+        scrolled_text, _ = line(table, 0)
+    assert width < 10 + 12 + 2  # the test's premise: the edge cuts "policy"'s column
+    assert long_text.endswith("ssh_prod…")
+    assert not short_text.rstrip().endswith("…")  # "ssh" is whole: nothing is cut
+    assert not header.rstrip().endswith("…")  # "policy" fits before the edge
+    assert scrolled_text.startswith("…")  # cut on the left now
