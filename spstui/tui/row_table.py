@@ -411,19 +411,20 @@ class RowTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self._look("odd")
+        key: str | None = None
         if y == 0:
             line = self._header_line()
             style = self._look("header")
-            cells: Sequence[Text] = [c.label for c in self.columns]
         else:
             index = scroll_y + y - 1
             if index >= len(self._keys):
                 return Strip.blank(width, base)
             line, style = self._row_line(index)
-            cells = self.get_row(self._keys[index])
+            key = self._keys[index]
         # The row's colours run on to the right edge, past the last column.
         shown = line.crop_extend(scroll_x, scroll_x + width, style)
         if line.cell_length > width:  # wider than the table: an edge may cut a value
+            cells = [c.label for c in self.columns] if key is None else self.get_row(key)
             shown = self._mark_cuts(shown, cells, scroll_x, width)
         return shown
 
